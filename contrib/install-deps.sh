@@ -1,0 +1,34 @@
+#!/bin/sh
+# install-deps.sh — install what airlock needs to build and test on Debian 12.
+#
+#   contrib/install-deps.sh           build + test dependencies
+#   contrib/install-deps.sh --build   only what building needs
+#
+# Runs apt-get only for packages that are missing, so it is cheap to repeat.
+set -eu
+
+build="autoconf automake make gcc pkg-config libc6-dev
+  libseccomp-dev libcap-dev libmnl-dev libbtrfsutil-dev libjansson-dev libcriterion-dev"
+test="busybox-static clang libclang-rt-14-dev valgrind"
+
+pkgs=$build
+[ "${1:-}" = "--build" ] || pkgs="$pkgs $test"
+
+missing=
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps.sh: need root to install:$missing" >&2
+  exit 1
+fi
+echo "install-deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once if apt cannot
+# find a package.
+apt-get install -y -q --no-install-recommends $missing || {
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends $missing
+}

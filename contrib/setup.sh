@@ -1,0 +1,20 @@
+#!/bin/sh
+# setup.sh — install dependencies, build airlock and install it.
+#
+#   sh contrib/setup.sh [PREFIX]      (default prefix /usr/local)
+#
+# Builds out of tree in build/, then `make install` puts airlock in
+# PREFIX/sbin and its man page in PREFIX/share/man/man8.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+prefix=${1:-/usr/local}
+
+sh contrib/install-deps.sh --build
+[ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || ./autogen.sh
+mkdir -p build
+cd build
+"$src/configure" --prefix="$prefix" >/dev/null
+make -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+make install >/dev/null
+echo "setup.sh: installed $prefix/sbin/airlock"

@@ -1,0 +1,139 @@
+/* file.c — see file.h. */
+#include "config.h"
+
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int
+al_read_file (int dirfd, const char *path, size_t max, char **ret_buf,
+              size_t *ret_len, struct al_error *err)
+{
+  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return al_error_set (err, errno, "open `%s`", path);
+
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return al_error_set (err, errno, "stat `%s`", path);
+  if (S_ISDIR (st.st_mode))
+    return al_error_set (err, EISDIR, "read `%s`", path);
+
+  size_t cap = S_ISREG (st.st_mode) && st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+  if (cap > max + 1)
+    cap = max + 1;
+  cleanup_free char *buf = malloc (cap);
+  if (buf == NULL)
+    return al_error_set (err, ENOMEM, "read `%s`", path);
+
+  size_t len = 0;
+  for (;;)
+    {
+      if (len + 1 >= cap)
+        {
+          if (cap > max)
+            return al_error_set (err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+          size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+          char *n = realloc (buf, ncap);
+          if (n == NULL)
+            return al_error_set (err, ENOMEM, "read `%s`", path);
+          buf = n;
+          cap = ncap;
+        }
+      ssize_t r = read (fd, buf + len, cap - 1 - len);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return al_error_set (err, errno, "read `%s`", path);
+        }
+      if (r == 0)
+        break;
+      len += (size_t) r;
+      if (len > max)
+        return al_error_set (err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+    }
+  buf[len] = '\0';
+  if (ret_len)
+    *ret_len = len;
+  *ret_buf = al_steal_ptr (&buf);
+  return 0;
+}
+
+static int
+write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t w = write (fd, p, len);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -errno;
+        }
+      p += w;
+      len -= (size_t) w;
+    }
+  return 0;
+}
+
+int
+al_write_file_atomic (int dirfd, const char *path, const void *buf, size_t len,
+                      mode_t mode, struct al_error *err)
+{
+  char tmp[4096];
+  int n = snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ());
+  if (n < 0 || (size_t) n >= sizeof tmp)
+    return al_error_set (err, ENAMETOOLONG, "write `%s`", path);
+
+  cleanup_close int fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    return al_error_set (err, errno, "create `%s`", tmp);
+
+  int ret = write_all (fd, buf, len);
+  if (ret == 0 && fsync (fd) < 0)
+    ret = -errno;
+  if (ret < 0)
+    {
+      unlinkat (dirfd, tmp, 0);
+      return al_error_set (err, -ret, "write `%s`", tmp);
+    }
+  if (renameat (dirfd, tmp, dirfd, path) < 0)
+    {
+      int saved = errno;
+      unlinkat (dirfd, tmp, 0);
+      return al_error_set (err, saved, "rename `%s` to `%s`", tmp, path);
+    }
+  return 0;
+}
+
+int
+al_mkdir_p (int dirfd, const char *path, mode_t mode, struct al_error *err)
+{
+  size_t len = strlen (path);
+  cleanup_free char *copy = strdup (path);
+  if (copy == NULL)
+    return al_error_set (err, ENOMEM, "mkdir `%s`", path);
+
+  for (size_t i = 1; i <= len; i++)
+    {
+      if (copy[i] != '/' && copy[i] != '\0')
+        continue;
+      char saved = copy[i];
+      copy[i] = '\0';
+      if (mkdirat (dirfd, copy, mode) < 0 && errno != EEXIST)
+        return al_error_set (err, errno, "mkdir `%s`", copy);
+      copy[i] = saved;
+    }
+  return 0;
+}

@@ -1,0 +1,27 @@
+/* file.h — whole-file reads and crash-safe writes.
+ *
+ * al_read_file reads a regular file into a NUL-terminated buffer, refusing
+ * anything over `max` bytes (every user-controlled input is bounded).
+ * al_write_file_atomic writes a temporary file in the same directory, fsyncs
+ * it and renames it over the target, so a reader sees either the old or the
+ * new contents, never a mix.  Both take a directory fd first (AT_FDCWD for
+ * the current directory), and every fd they open is O_CLOEXEC.
+ */
+#ifndef AL_FILE_H
+#define AL_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+int al_read_file (int dirfd, const char *path, size_t max, char **ret_buf,
+                  size_t *ret_len, struct al_error *err);
+
+int al_write_file_atomic (int dirfd, const char *path, const void *buf,
+                          size_t len, mode_t mode, struct al_error *err);
+
+/* mkdir -p relative to dirfd; existing directories are fine. */
+int al_mkdir_p (int dirfd, const char *path, mode_t mode, struct al_error *err);
+
+#endif
