@@ -1,0 +1,206 @@
+/* cgroup.h — a container's cgroup, whatever the host runs.
+ *
+ * What this module promises:
+ * - One interface.  al_cgroup_host_detect() reads the host layout once (pure
+ *   cgroup v2, hybrid = v1 hierarchies plus cgroup2 at .../unified, or pure
+ *   v1) from /proc/self/mountinfo, checks every mount with statfs and
+ *   records airlock's own cgroup; everything else takes that context.  The
+ *   caller never learns which backend serves a controller: on a hybrid host
+ *   each controller is driven where it is mounted (v1 files for v1
+ *   hierarchies; v2 files for a controller bound to the unified hierarchy,
+ *   e.g. hugetlb), so hybrid hosts with controllers on both sides work.
+ * - Paths.  al_cgroup_resolve_path() turns linux.cgroupsPath into one
+ *   normalised absolute path used in every hierarchy: empty -> <parent>/<id>,
+ *   relative -> <parent>/<path>, absolute -> as written (podman's
+ *   /libpod_parent/libpod-<id>).  The parent defaults to "airlock" under
+ *   each hierarchy root.  Refused: the root "/", "." and ".." components,
+ *   the airlock parent and its ancestors, airlock's own cgroup and its
+ *   ancestors (in any hierarchy), systemd "slice:prefix:name" paths
+ *   (systemd cgroups are not supported).  Descendants of airlock's own
+ *   cgroup are allowed.
+ * - Ownership and the kill guard.  al_cgroup_create() is exclusive: the
+ *   leaf must not exist in any hierarchy, so a created cgroup is airlock's
+ *   own ("owned").  A later process re-opens it with al_cgroup_open() and
+ *   AL_CGROUP_OWNED when its state record says airlock created it.
+ *   al_cgroup_kill_all() kills only a sandbox leaf: the path passes the
+ *   checks above again (against /proc/self/cgroup read at kill time), its
+ *   directory resolves on a cgroup filesystem, and it is either strictly
+ *   below the airlock parent (airlock's dedicated subtree, where every leaf
+ *   came from an exclusive create) or owned.  Anything else is refused with
+ *   an error and nothing is signalled.
+ * - Resources.  al_cgroup_apply() validates linux.resources first (bad or
+ *   absurd values fail before anything is written), then writes them;
+ *   it is also `update`.  Errors name the field
+ *   ("linux.resources.network.classID: net_cls controller is not mounted").
+ *   A field for an unavailable controller is an error unless its value is
+ *   the kernel default.  On failure the cgroup is left for al_cgroup_remove.
+ *   Decisions: memory.kernel is ignored with a warning (the kernel dropped
+ *   kmem limits); on v2, swappiness and kernelTCP are ignored with a warning
+ *   (no v2 equivalent), disableOOMKiller=true and useHierarchy=false are
+ *   errors; `unified` is an error on a non-v2 host unless empty; hugetlb on
+ *   the v2 side of a hybrid host is enabled down the unified tree only when
+ *   a hugepage limit is asked for and written as hugetlb.<size>.max.
+ * - Processes.  v2: al_cgroup_clone_fd() gives the fd for clone3
+ *   CLONE_INTO_CGROUP.  v1/hybrid: it returns -1 and the parent calls
+ *   al_cgroup_enter() for the child before letting it run.
+ * - Removal.  al_cgroup_remove() rmdirs the leaf (and any sub-cgroups the
+ *   container made) in every hierarchy, retrying briefly while processes
+ *   drain; it also prunes now-empty directories between the leaf and the
+ *   airlock parent.  Intermediate directories outside the airlock parent and
+ *   the parent itself are left, like crun.
+ * No printing: warnings go to the callback set with al_cgroup_host_set_warn.
+ */
+#ifndef AL_CGROUP_H
+#define AL_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "oci_config.h"
+
+#define AL_CGROUP_DEFAULT_PARENT "airlock"
+
+enum al_cgroup_layout
+{
+  AL_CGROUP_V2,     /* cgroup2 only */
+  AL_CGROUP_HYBRID, /* v1 hierarchies + a cgroup2 mount (with or without controllers) */
+  AL_CGROUP_V1,     /* v1 hierarchies only */
+};
+
+struct al_cgroup_host; /* the detected layout; owns directory fds */
+struct al_cgroup;      /* one container's cgroup across hierarchies */
+
+/* ----------------------------------------------------------------- host */
+
+/* Detect the layout.  parent is the directory (relative to each hierarchy
+ * root) that relative and default cgroupsPaths go under; NULL means
+ * AL_CGROUP_DEFAULT_PARENT. */
+int al_cgroup_host_detect (const char *parent, struct al_cgroup_host **ret_host,
+                           struct al_error *err);
+void al_cgroup_host_free (struct al_cgroup_host *host); /* NULL-safe */
+
+enum al_cgroup_layout al_cgroup_host_layout (const struct al_cgroup_host *host);
+const char *al_cgroup_layout_name (enum al_cgroup_layout layout); /* "v2", "hybrid", "v1" */
+
+/* Is a controller usable, under its v1 name ("memory", "cpuacct", "blkio",
+ * "net_cls", ...)?  On v2, "blkio" means io, and "cpuacct", "devices" and
+ * "freezer" are the core features that replace them (cpu.stat, eBPF,
+ * cgroup.freeze). */
+bool al_cgroup_host_has (const struct al_cgroup_host *host, const char *controller);
+
+/* Where a controller is mounted (v1) or the cgroup2 mount, NULL if nowhere. */
+const char *al_cgroup_host_mount (const struct al_cgroup_host *host, const char *controller);
+
+/* The normalised parent, e.g. "/airlock". */
+const char *al_cgroup_host_parent (const struct al_cgroup_host *host);
+
+/* Notes the module does not treat as errors (ignored fields) go here;
+ * without a callback they are dropped. */
+void al_cgroup_host_set_warn (struct al_cgroup_host *host,
+                              void (*warn) (void *data, const char *msg), void *data);
+
+/* ---------------------------------------------------------------- paths */
+
+/* linux.cgroupsPath (may be NULL or empty) and the container id -> a
+ * normalised absolute path in *ret_path (malloc'd).  See the rules above. */
+int al_cgroup_resolve_path (const struct al_cgroup_host *host, const char *cgroups_path,
+                            const char *id, char **ret_path, struct al_error *err);
+
+/* True when path is strictly below the airlock parent, clean (no "." or
+ * ".." components), and neither airlock's own cgroup nor one of its
+ * ancestors: the shape of a sandbox leaf.  Pure (uses the own cgroups
+ * recorded at detect time). */
+bool al_cgroup_is_sandbox_leaf (const struct al_cgroup_host *host, const char *path);
+
+/* ------------------------------------------------------------ lifecycle */
+
+#define AL_CGROUP_OWNED 1u /* al_cgroup_open: airlock created this cgroup */
+
+/* mkdir the cgroup in every hierarchy (exclusive: EEXIST if the leaf already
+ * exists anywhere; what this call made is removed again on failure).  On v2
+ * the needed controllers are enabled in the parents' cgroup.subtree_control;
+ * on v1 an empty cpuset.cpus/mems is copied from the parent.  path comes
+ * from al_cgroup_resolve_path and is checked again.  host must outlive the
+ * returned handle. */
+int al_cgroup_create (const struct al_cgroup_host *host, const char *path,
+                      struct al_cgroup **ret_cgroup, struct al_error *err);
+
+/* Open an existing cgroup (delete, kill, pause, update, ps, events).
+ * ENOENT when it exists in no hierarchy. */
+int al_cgroup_open (const struct al_cgroup_host *host, const char *path, unsigned flags,
+                    struct al_cgroup **ret_cgroup, struct al_error *err);
+
+void al_cgroup_free (struct al_cgroup *cg); /* closes fds; removes nothing */
+
+const char *al_cgroup_path (const struct al_cgroup *cg);
+bool al_cgroup_owned (const struct al_cgroup *cg); /* record this in the state */
+
+/* v2: the leaf's directory fd for clone3 CLONE_INTO_CGROUP (borrowed; valid
+ * until al_cgroup_free).  v1/hybrid: -1, use al_cgroup_enter. */
+int al_cgroup_clone_fd (const struct al_cgroup *cg);
+
+/* Move pid into the cgroup in every hierarchy (cgroup.procs). */
+int al_cgroup_enter (const struct al_cgroup *cg, pid_t pid, struct al_error *err);
+
+/* Apply linux.resources (create and update).  res may be NULL. */
+int al_cgroup_apply (const struct al_cgroup *cg, const struct al_resources *res,
+                     struct al_error *err);
+
+/* rmdir in every hierarchy, see above.  EBUSY when processes remain after
+ * the retry budget (about two seconds). */
+int al_cgroup_remove (struct al_cgroup *cg, struct al_error *err);
+
+/* ------------------------------------------------------------ processes */
+
+/* Freeze every process (and sub-cgroup) and wait until the kernel reports
+ * the cgroup frozen; thaw undoes it.  ETIMEDOUT if freezing does not
+ * complete within a few seconds (the cgroup is thawed again). */
+int al_cgroup_freeze (const struct al_cgroup *cg, struct al_error *err);
+int al_cgroup_thaw (const struct al_cgroup *cg, struct al_error *err);
+int al_cgroup_is_frozen (const struct al_cgroup *cg, bool *ret_frozen, struct al_error *err);
+
+/* Processes in the cgroup and its sub-cgroups (cgroup.procs), malloc'd. */
+int al_cgroup_pids (const struct al_cgroup *cg, pid_t **ret_pids, size_t *ret_n,
+                    struct al_error *err);
+
+/* Check the kill guard (see above) without killing. */
+int al_cgroup_check_killable (const struct al_cgroup *cg, struct al_error *err);
+
+/* SIGKILL every process in the cgroup and its sub-cgroups, so double-fork
+ * and setsid cannot escape, and wait until it is empty.  v2: cgroup.kill;
+ * v1: freeze, SIGKILL each member, thaw, repeat until empty.  Refuses (and
+ * kills nothing) unless al_cgroup_check_killable passes. */
+int al_cgroup_kill_all (const struct al_cgroup *cg, struct al_error *err);
+
+/* ---------------------------------------------------------------- stats */
+
+struct al_cgroup_stats
+{
+  bool has_memory;
+  uint64_t memory_usage;      /* bytes now: memory.current / memory.usage_in_bytes */
+  bool has_memory_peak;
+  uint64_t memory_peak;       /* high-water mark: memory.peak / memory.max_usage_in_bytes */
+  uint64_t memory_limit;      /* bytes; UINT64_MAX when unlimited */
+  uint64_t oom_kills;         /* processes the OOM killer killed in here */
+  uint64_t memory_limit_hits; /* v2 memory.events max; v1 memory.failcnt */
+
+  bool has_pids;
+  uint64_t pids_current;
+  uint64_t pids_limit; /* UINT64_MAX when unlimited */
+
+  bool has_cpu;
+  uint64_t cpu_usage_ns; /* total CPU time */
+  uint64_t cpu_user_ns;  /* v1 cpuacct.stat is in USER_HZ: 10 ms steps */
+  uint64_t cpu_system_ns;
+
+  bool has_io;
+  uint64_t io_read_bytes, io_write_bytes;
+};
+
+/* Read what is available; missing controllers leave their has_* false. */
+int al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_stats,
+                     struct al_error *err);
+
+#endif

@@ -1,0 +1,188 @@
+/* namespaces.c — see namespaces.h. */
+#include "config.h"
+
+#include "namespaces.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "file.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const int ns_flags[AL_NS__COUNT] = {
+  [AL_NS_PID] = CLONE_NEWPID,   [AL_NS_NETWORK] = CLONE_NEWNET, [AL_NS_MOUNT] = CLONE_NEWNS,
+  [AL_NS_IPC] = CLONE_NEWIPC,   [AL_NS_UTS] = CLONE_NEWUTS,     [AL_NS_USER] = CLONE_NEWUSER,
+  [AL_NS_CGROUP] = CLONE_NEWCGROUP, [AL_NS_TIME] = CLONE_NEWTIME,
+};
+
+static const char *const ns_names[AL_NS__COUNT] = {
+  [AL_NS_PID] = "pid", [AL_NS_NETWORK] = "network", [AL_NS_MOUNT] = "mount",
+  [AL_NS_IPC] = "ipc", [AL_NS_UTS] = "uts",         [AL_NS_USER] = "user",
+  [AL_NS_CGROUP] = "cgroup", [AL_NS_TIME] = "time",
+};
+
+int
+al_ns_type_flag (enum al_namespace_type type)
+{
+  return type < AL_NS__COUNT ? ns_flags[type] : 0;
+}
+
+uint64_t
+al_ns_clone_flags (const struct al_config *c)
+{
+  uint64_t flags = 0;
+  if (c->linux_spec == NULL)
+    return 0;
+  for (size_t i = 0; i < c->linux_spec->n_namespaces; i++)
+    {
+      const struct al_namespace *ns = &c->linux_spec->namespaces[i];
+      if (ns->path == NULL)
+        flags |= (uint64_t) ns_flags[ns->type];
+    }
+  return flags;
+}
+
+void
+al_ns_close_joined (int fds[AL_NS__COUNT])
+{
+  for (int t = 0; t < AL_NS__COUNT; t++)
+    if (fds[t] >= 0)
+      {
+        close (fds[t]);
+        fds[t] = -1;
+      }
+}
+
+int
+al_ns_open_joined (const struct al_config *c, int ret_fds[AL_NS__COUNT], struct al_error *err)
+{
+  for (int t = 0; t < AL_NS__COUNT; t++)
+    ret_fds[t] = -1;
+  if (c->linux_spec == NULL)
+    return 0;
+
+  for (size_t i = 0; i < c->linux_spec->n_namespaces; i++)
+    {
+      const struct al_namespace *ns = &c->linux_spec->namespaces[i];
+      if (ns->path == NULL)
+        continue;
+      int fd = open (ns->path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          int ret = al_error_set (err, errno, "linux.namespaces[%zu]: open %s namespace `%s`", i,
+                                  ns_names[ns->type], ns->path);
+          al_ns_close_joined (ret_fds);
+          return ret;
+        }
+      ret_fds[ns->type] = fd;
+      int kind = ioctl (fd, NS_GET_NSTYPE);
+      if (kind < 0 || kind != ns_flags[ns->type])
+        {
+          int ret = al_error_reason (err, EINVAL,
+                                     "linux.namespaces[%zu]: `%s` is not a %s namespace", i,
+                                     ns->path, ns_names[ns->type]);
+          al_ns_close_joined (ret_fds);
+          return ret;
+        }
+    }
+  return 0;
+}
+
+int
+al_ns_join (int fds[AL_NS__COUNT], struct al_error *err)
+{
+  /* The user namespace first: joining it grants the capabilities the
+   * other setns() calls need when their namespaces belong to it. */
+  static const enum al_namespace_type order[] = {
+    AL_NS_USER, AL_NS_PID, AL_NS_NETWORK, AL_NS_IPC, AL_NS_UTS,
+    AL_NS_CGROUP, AL_NS_TIME, AL_NS_MOUNT,
+  };
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+    {
+      enum al_namespace_type t = order[i];
+      if (fds[t] < 0)
+        continue;
+      if (setns (fds[t], ns_flags[t]) < 0)
+        {
+          int ret = al_error_set (err, errno, "join %s namespace", ns_names[t]);
+          al_ns_close_joined (fds);
+          return ret;
+        }
+      close (fds[t]);
+      fds[t] = -1;
+    }
+  return 0;
+}
+
+static int
+write_map (pid_t pid, const char *file, const struct al_id_mapping *m, size_t n,
+           struct al_error *err)
+{
+  if (n == 0)
+    return 0;
+  char buf[AL_CONFIG_MAX_ID_MAPPINGS * 36];
+  size_t len = 0;
+  for (size_t i = 0; i < n && len < sizeof buf; i++)
+    len += (size_t) snprintf (buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id,
+                              m[i].host_id, m[i].size);
+  if (len >= sizeof buf)
+    return al_error_reason (err, E2BIG, "%s: too many mappings", file);
+
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return al_error_set (err, errno, "open `%s`", path);
+  if (write (fd, buf, len) != (ssize_t) len)
+    return al_error_set (err, errno, "write %s `%.*s`", path, (int) (len ? len - 1 : 0), buf);
+  return 0;
+}
+
+int
+al_ns_write_id_maps (pid_t pid, const struct al_config *c, struct al_error *err)
+{
+  const struct al_linux *l = c->linux_spec;
+  if (l == NULL)
+    return 0;
+
+  if (geteuid () != 0)
+    {
+      char path[64];
+      snprintf (path, sizeof path, "/proc/%d/setgroups", (int) pid);
+      cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write (fd, "deny", 4) != 4)
+        return al_error_set (err, errno, "write `%s`", path);
+    }
+  int ret = write_map (pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err);
+  if (ret < 0)
+    return al_error_wrap (err, "linux.uidMappings");
+  ret = write_map (pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+  if (ret < 0)
+    return al_error_wrap (err, "linux.gidMappings");
+  return 0;
+}
+
+int
+al_ns_set_names (const struct al_config *c, struct al_error *err)
+{
+  if (c->hostname == NULL && c->domainname == NULL)
+    return 0;
+  const struct al_namespace *uts = al_config_find_namespace (c, AL_NS_UTS);
+  if (uts == NULL)
+    return al_error_reason (err, EINVAL, "hostname: needs a uts namespace of its own");
+  if (c->hostname && sethostname (c->hostname, strlen (c->hostname)) < 0)
+    return al_error_set (err, errno, "hostname: set `%s`", c->hostname);
+  if (c->domainname && setdomainname (c->domainname, strlen (c->domainname)) < 0)
+    return al_error_set (err, errno, "domainname: set `%s`", c->domainname);
+  return 0;
+}

@@ -1,0 +1,44 @@
+/* container.h — an OCI container's life: create, start, kill, delete.
+ *
+ * create clone3()s the init into the config's namespaces and cgroup, waits
+ * until it is set up and blocked on the exec fifo, records the state and
+ * returns (the init is left to whoever reaps it: conmon, containerd's shim,
+ * or `run`).  start releases the init; kill signals it (or every process
+ * of its cgroup); delete removes what create made: cgroup, state entry.
+ * Every failure of create leaves nothing behind: no state entry, cgroup or
+ * process.
+ */
+#ifndef AL_CONTAINER_H
+#define AL_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "log.h"
+
+struct al_create_opts
+{
+  const char *root;       /* state directory */
+  const char *id;
+  const char *bundle;     /* default "." */
+  const char *pid_file;   /* may be NULL */
+  const char *console_socket; /* may be NULL */
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  bool cgroups_disabled;  /* --cgroup-manager disabled */
+  struct al_log *log;
+};
+
+/* On success *ret_pid is the init's pid (a child of the caller). */
+int al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_error *err);
+int al_container_start (const char *root, const char *id, struct al_log *log, struct al_error *err);
+int al_container_kill (const char *root, const char *id, int sig, bool all, struct al_error *err);
+int al_container_delete (const char *root, const char *id, bool force, struct al_log *log,
+                         struct al_error *err);
+
+/* "KILL", "SIGKILL", "9" -> 9; -EINVAL with a message otherwise. */
+int al_parse_signal (const char *s, int *ret_sig, struct al_error *err);
+
+#endif
