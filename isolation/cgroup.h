@@ -184,7 +184,8 @@ struct al_cgroup_stats
   uint64_t memory_peak;       /* high-water mark: memory.peak / memory.max_usage_in_bytes */
   uint64_t memory_limit;      /* bytes; UINT64_MAX when unlimited */
   uint64_t oom_kills;         /* processes the OOM killer killed in here */
-  uint64_t memory_limit_hits; /* v2 memory.events max; v1 memory.failcnt */
+  uint64_t memory_limit_hits; /* v2 memory.events max; v1 memory(.memsw).failcnt,
+                                 which recent kernels no longer count (0) */
 
   bool has_pids;
   uint64_t pids_current;

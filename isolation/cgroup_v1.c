@@ -606,8 +606,16 @@ al_cg_v1_stats_memory (int fd, struct al_cgroup_stats *st, struct al_error *err)
   r = al_cg_read_key (fd, "memory.oom_control", "oom_kill", &st->oom_kills, err);
   if (r < 0 && r != -ENOENT)
     return r;
+  /* A charge is checked against memory+swap first, then memory: with
+   * memsw == limit the hits land on the memsw counter.  Each failed charge
+   * counts on one of them only, so the sum counts every hit once. */
+  uint64_t memsw_hits = 0;
   if ((r = al_cg_read_u64 (fd, "memory.failcnt", &st->memory_limit_hits, err)) < 0)
     return r;
+  if (al_cg_exists (fd, "memory.memsw.failcnt")
+      && (r = al_cg_read_u64 (fd, "memory.memsw.failcnt", &memsw_hits, err)) < 0)
+    return r;
+  st->memory_limit_hits += memsw_hits;
   st->has_memory = true;
   return 0;
 }

@@ -607,7 +607,7 @@ make_parent_mount_private (int dir, struct al_error *err)
 /* -------------------------------------------------------- bind mounts */
 
 static int
-write_id_map (pid_t pid, const char *file, const struct al_id_mapping *maps, size_t n,
+write_id_map (const char *proc_pid, const char *file, const struct al_id_mapping *maps, size_t n,
               struct al_error *err)
 {
   size_t cap = n * 36 + 1;
@@ -619,7 +619,7 @@ write_id_map (pid_t pid, const char *file, const struct al_id_mapping *maps, siz
     len += (size_t) snprintf (buf + len, cap - len, "%u %u %u\n", maps[i].container_id,
                               maps[i].host_id, maps[i].size);
   char path[64];
-  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  snprintf (path, sizeof path, "/proc/%s/%s", proc_pid, file);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return al_error_set (err, errno, "idmap: open %s", path);
@@ -657,27 +657,32 @@ make_idmap_userns (const struct al_mount *m, struct al_error *err)
     return al_error_set (err, errno, "idmap: fork");
   if (pid == 0)
     {
-      if (unshare (CLONE_NEWUSER) < 0 || write (wr, "u", 1) != 1)
+      /* Our pid namespace may not be /proc's: tell the parent our name
+         there. */
+      char self[32];
+      ssize_t len = readlink ("/proc/self", self, sizeof self - 1);
+      if (len <= 0 || unshare (CLONE_NEWUSER) < 0 || write (wr, self, (size_t) len) != len)
         _exit (1);
       for (;;)
         pause (); /* until the parent has the ns fd and kills us */
     }
   close (al_steal_fd (&wr));
-  char c;
+  char proc_pid[32];
   ssize_t n;
-  while ((n = read (rd, &c, 1)) < 0 && errno == EINTR)
+  while ((n = read (rd, proc_pid, sizeof proc_pid - 1)) < 0 && errno == EINTR)
     ;
-  if (n != 1)
+  if (n <= 0)
     return al_error_reason (err, EPERM, "idmap: could not create a user namespace");
+  proc_pid[n] = '\0';
 
-  int r = write_id_map (pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
+  int r = write_id_map (proc_pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err);
   if (r < 0)
     return r;
-  r = write_id_map (pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
+  r = write_id_map (proc_pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err);
   if (r < 0)
     return r;
   char path[64];
-  snprintf (path, sizeof path, "/proc/%d/ns/user", (int) pid);
+  snprintf (path, sizeof path, "/proc/%s/ns/user", proc_pid);
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return al_error_set (err, errno, "idmap: open %s", path);
@@ -1400,13 +1405,19 @@ al_rootfs_pivot (const struct al_config *c, int root_fd, const struct al_rootfs_
     }
   else
     {
+      cleanup_close int old_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (old_root < 0)
+        return al_error_set (err, errno, "open the old root");
       /* The old root goes away; pivot_root refuses it shared. */
       if (mount (NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
         return al_error_set (err, errno, "make the old root private");
       if (syscall (SYS_pivot_root, ".", ".") < 0)
         return al_error_set (err, errno, "pivot_root");
-      /* The old root is stacked on ".": rslave first, so detaching it
-         cannot unmount anything in a peer (the host). */
+      /* The old root is now stacked on the new one.  Stand in it and make
+         it rslave, so detaching it cannot unmount anything in a peer (the
+         host); "." alone would name the new root under it. */
+      if (fchdir (old_root) < 0)
+        return al_error_set (err, errno, "chdir to the old root");
       if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return al_error_set (err, errno, "make the old root rslave");
       if (umount2 (".", MNT_DETACH) < 0)
@@ -1415,9 +1426,12 @@ al_rootfs_pivot (const struct al_config *c, int root_fd, const struct al_rootfs_
   if (chdir ("/") < 0)
     return al_error_set (err, errno, "chdir /");
 
+  /* pivot_root wants the new root unshared, so / gets its propagation only
+     now; not recursively, which would undo the mounts' own options. */
   enum al_propagation prop = c->linux_spec ? c->linux_spec->rootfs_propagation
                                            : AL_PROPAGATION_UNSET;
-  if (prop != AL_PROPAGATION_UNSET && mount (NULL, "/", NULL, propagation_flags (prop), NULL) < 0)
+  if (prop != AL_PROPAGATION_UNSET
+      && mount (NULL, "/", NULL, propagation_flags (prop) & ~(unsigned long) MS_REC, NULL) < 0)
     return al_error_set (err, errno, "apply rootfsPropagation to /");
   return 0;
 }

@@ -723,6 +723,17 @@ CHILD_TEST (passwd, passwd_is_read_inside_the_root_only)
   cleanup_free char *h = NULL;
   CHECK_FAILS (al_passwd_home (froot, 0, &h, err_), EINVAL,
                "the container's /etc/passwd is not a regular file");
+
+  /* Read up to AL_PASSWD_MAX_BYTES, not a byte more (sparse files). */
+  put_file ("big/etc/passwd", "");
+  char big[PATH_MAX];
+  snprintf (big, sizeof big, "%s/big/etc/passwd", tmpdir);
+  CHECK (truncate (big, AL_PASSWD_MAX_BYTES) == 0, "truncate: %s", strerror (errno));
+  cleanup_close int broot = open_root ("big");
+  CHECK_HOME (broot, 0, "/");
+  CHECK (truncate (big, AL_PASSWD_MAX_BYTES + 1) == 0, "truncate: %s", strerror (errno));
+  CHECK_FAILS (al_passwd_home (broot, 0, &h, err_), EFBIG,
+               "the container's /etc/passwd is larger than 4194304 bytes");
 }
 
 /* ============================================================= rlimits */
