@@ -1783,6 +1783,24 @@ read_own_now (const struct al_cgroup_host *h, char **own, struct al_error *err)
   return r;
 }
 
+/* Independent of any path reasoning: a cgroup that lists airlock's own
+ * process is never killed (freezing it would freeze airlock itself). */
+static int
+check_not_member (const struct al_cgroup *cg, struct al_error *err)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  int r = al_cgroup_pids (cg, &pids, &n, err);
+  if (r < 0)
+    return r;
+  pid_t self = getpid ();
+  for (size_t i = 0; i < n; i++)
+    if (pids[i] == self)
+      return al_error_reason (err, EPERM, "kill-all: cgroup `%s` is airlock's own cgroup "
+                              "(pid %d is in it)", cg->path, (int) self);
+  return 0;
+}
+
 int
 al_cgroup_check_killable (const struct al_cgroup *cg, struct al_error *err)
 {
@@ -1812,6 +1830,8 @@ al_cgroup_check_killable (const struct al_cgroup *cg, struct al_error *err)
   if (!strictly_below (h->parent, p) && !cg->owned)
     return al_error_reason (err, EPERM, "%s: cgroup `%s` is outside the airlock parent `%s` "
                             "and airlock did not create it", field, p, h->parent);
+  if ((r = check_not_member (cg, err)) < 0)
+    return r;
   bool any = false;
   for (size_t i = 0; i < h->n; i++)
     {
@@ -1887,6 +1907,10 @@ al_cgroup_kill_all (const struct al_cgroup *cg, struct al_error *err)
         return r;
       if (n == 0)
         return 0;
+      for (size_t i = 0; i < n; i++)
+        if (pids[i] == getpid ())
+          return al_error_reason (err, EPERM, "kill-all: cgroup `%s` is airlock's own cgroup "
+                                  "(pid %d is in it)", cg->path, (int) getpid ());
       if (can_freeze)
         {
           /* Frozen members can neither fork nor exit, so the list read

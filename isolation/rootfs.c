@@ -43,14 +43,14 @@
 #include "file.h"
 #include "safepath.h"
 
-#define MOUNT_DATA_MAX 4095          /* mount(2) copies one page of data */
-#define MAX_PROPAGATION_OPTIONS 4    /* per mount entry */
-#define PROC_FILE_MAX (16u << 20)    /* /proc/self/mountinfo, /proc/self/cgroup */
-#define COPY_UP_MAX_DEPTH 128        /* tmpcopyup: directory nesting */
+#define MOUNT_DATA_MAX 4095       /* mount(2) copies one page of data */
+#define MAX_PROPAGATION_OPTIONS 4 /* per mount entry */
+#define PROC_FILE_MAX (16u << 20) /* /proc/self/mountinfo, /proc/self/cgroup */
+#define COPY_UP_MAX_DEPTH 128     /* tmpcopyup: directory nesting */
 
 /* Flags that belong to one mount rather than to its filesystem. */
-#define PER_MOUNT_FLAGS                                                                   \
-  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME \
+#define PER_MOUNT_FLAGS                                                                            \
+  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME         \
    | MS_STRICTATIME | MS_NOSYMFOLLOW)
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
 
@@ -149,6 +149,7 @@ static const struct option_def option_defs[] = {
   { "idmap", OPT_IDMAP, false, 0 },
   { "ridmap", OPT_RIDMAP, false, 0 },
   { "tmpcopyup", OPT_TMPCOPYUP, false, 0 },
+  { "notmpcopyup", OPT_TMPCOPYUP, true, 0 },
 };
 
 struct mount_opts
@@ -251,7 +252,7 @@ parse_options (const struct al_mount *m, struct mount_opts *o, struct al_error *
           o->ridmap = true;
           break;
         case OPT_TMPCOPYUP:
-          o->tmpcopyup = true;
+          o->tmpcopyup = !d->clear;
           break;
         }
     }
@@ -403,8 +404,8 @@ set_mount_flags (int fd, unsigned long set, unsigned long clr)
   {
     unsigned long st, ms;
   } current[] = {
-    { ST_RDONLY, MS_RDONLY },   { ST_NOSUID, MS_NOSUID },         { ST_NODEV, MS_NODEV },
-    { ST_NOEXEC, MS_NOEXEC },   { ST_NOATIME, MS_NOATIME },       { ST_NODIRATIME, MS_NODIRATIME },
+    { ST_RDONLY, MS_RDONLY },     { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },
+    { ST_NOEXEC, MS_NOEXEC },     { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },
     { ST_RELATIME, MS_RELATIME },
   };
   struct statvfs sv;
@@ -451,8 +452,7 @@ finish_mount (int mnt, const struct mount_opts *o, unsigned long set, unsigned l
     return al_error_set (err, -r, "apply mount flags");
   r = set_mount_attr_recursive (mnt, o->rec_set, o->rec_clr);
   if (r == -ENOSYS)
-    return al_error_reason (err, ENOSYS,
-                            "recursive mount options need mount_setattr (Linux 5.12)");
+    return al_error_reason (err, ENOSYS, "recursive mount options need mount_setattr (Linux 5.12)");
   if (r < 0)
     return al_error_set (err, -r, "apply recursive mount flags");
   char p[AL_FD_PATH_MAX];
@@ -697,8 +697,8 @@ bind_idmapped (const struct al_mount *m, const struct mount_opts *o, int src, in
   cleanup_close int userns = make_idmap_userns (m, err);
   if (userns < 0)
     return userns;
-  cleanup_close int tree = open_tree (src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH
-                                                   | (o->rec ? AT_RECURSIVE : 0));
+  cleanup_close int tree = open_tree (
+      src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (o->rec ? AT_RECURSIVE : 0));
   if (tree < 0)
     return al_error_set (err, errno, "idmap: open_tree `%s`", m->source);
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns };
@@ -723,9 +723,9 @@ mount_bind (struct ctx *x, const struct al_mount *m, const struct mount_opts *o,
   if (fstat (src, &st) < 0)
     return al_error_set (err, errno, "source `%s`", m->source);
 
-  cleanup_close int target
-      = S_ISDIR (st.st_mode) ? al_safe_mkdir_p (x->root_fd, m->destination, 0755, 0, err)
-                             : al_safe_create_file (x->root_fd, m->destination, 0644, 0, err);
+  cleanup_close int target = S_ISDIR (st.st_mode)
+                                 ? al_safe_mkdir_p (x->root_fd, m->destination, 0755, 0, err)
+                                 : al_safe_create_file (x->root_fd, m->destination, 0644, 0, err);
   if (target < 0)
     return target;
 
@@ -757,8 +757,8 @@ copy_file (int src_dir, int dst_dir, const char *name, const struct stat *st)
   cleanup_close int in = openat (src_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (in < 0)
     return -errno;
-  cleanup_close int out = openat (dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                  st->st_mode & 07777);
+  cleanup_close int out = openat (
+      dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
   if (out < 0)
     return -errno;
   char buf[65536];
@@ -1223,7 +1223,9 @@ make_config_devices (const struct ctx *x, struct al_error *err)
   for (size_t i = 0; l && i < l->n_devices; i++)
     {
       const struct al_device *d = &l->devices[i];
-      mode_t type = d->type == AL_DEVICE_BLOCK ? S_IFBLK : d->type == AL_DEVICE_FIFO ? S_IFIFO : S_IFCHR;
+      mode_t type = d->type == AL_DEVICE_BLOCK  ? S_IFBLK
+                    : d->type == AL_DEVICE_FIFO ? S_IFIFO
+                                                : S_IFCHR;
       mode_t perm = d->has_file_mode ? d->file_mode & 07777 : 0666;
       int r;
       if (al_path_escapes (d->path))
@@ -1249,7 +1251,7 @@ static const struct
   const char *path;
   unsigned major, minor;
 } default_devices[] = {
-  { "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+  { "/dev/null", 1, 3 },   { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
   { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
@@ -1350,8 +1352,8 @@ int
 al_rootfs_prepare (const struct al_config *c, int bundle_fd, const struct al_rootfs_opts *opts,
                    int *ret_root_fd, struct al_error *err)
 {
-  enum al_propagation prop = c->linux_spec ? c->linux_spec->rootfs_propagation
-                                           : AL_PROPAGATION_UNSET;
+  enum al_propagation prop
+      = c->linux_spec ? c->linux_spec->rootfs_propagation : AL_PROPAGATION_UNSET;
   unsigned long root_flags
       = prop == AL_PROPAGATION_UNSET ? MS_SLAVE | MS_REC : propagation_flags (prop);
   if (mount (NULL, "/", NULL, root_flags, NULL) < 0)
@@ -1428,8 +1430,8 @@ al_rootfs_pivot (const struct al_config *c, int root_fd, const struct al_rootfs_
 
   /* pivot_root wants the new root unshared, so / gets its propagation only
      now; not recursively, which would undo the mounts' own options. */
-  enum al_propagation prop = c->linux_spec ? c->linux_spec->rootfs_propagation
-                                           : AL_PROPAGATION_UNSET;
+  enum al_propagation prop
+      = c->linux_spec ? c->linux_spec->rootfs_propagation : AL_PROPAGATION_UNSET;
   if (prop != AL_PROPAGATION_UNSET
       && mount (NULL, "/", NULL, propagation_flags (prop) & ~(unsigned long) MS_REC, NULL) < 0)
     return al_error_set (err, errno, "apply rootfsPropagation to /");

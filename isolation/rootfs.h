@@ -11,9 +11,10 @@
  *   flags (ro, nosuid, noatime, nosymfollow...), propagation (rprivate,
  *   shared, ... applied after the mount), recursive flags (rro, rnosuid, ...
  *   mount_setattr AT_RECURSIVE), idmap/ridmap (bind mounts only), tmpcopyup
- *   (tmpfs starts with a copy of what it covers) and filesystem data (the
- *   rest).  Flags on a bind mount are applied to the new mount (mount_setattr,
- *   or MS_BIND|MS_REMOUNT before Linux 5.12), keeping flags nobody named.
+ *   (tmpfs starts with a copy of what it covers; notmpcopyup undoes it) and
+ *   filesystem data (the rest, at most one page).  Flags on a bind mount
+ *   are applied to the new mount (mount_setattr, or MS_BIND|MS_REMOUNT
+ *   before Linux 5.12), keeping flags nobody named.
  *   Mount targets are created inside the root only (safepath.h), as a
  *   directory or an empty file after the source; a destination whose ".."
  *   climbs above / is refused.
@@ -32,8 +33,12 @@
  *   the host's mount of that hierarchy; co-mounted controllers get symlinks
  *   (cpu -> cpu,cpuacct).  Read-only when the mount says ro.
  * - al_rootfs_pivot() makes the rootfs / (pivot_root(".", ".") and the old
- *   root detached, or with no_pivot MS_MOVE + chroot, which leaves the host's
- *   mounts reachable by anyone who can chroot: for ramfs roots only).
+ *   root made rslave and detached; or with no_pivot MS_MOVE + chroot, for
+ *   ramfs roots where pivot_root fails: the host's mounts then stay in the
+ *   namespace under the rootfs, reachable through any fd that points there).
+ *   rootfsPropagation is applied to the host side before the mounts (as
+ *   runc does) and, once pivoted, to the new / itself, not recursively: the
+ *   mounts' own propagation options stay in force.
  * - al_rootfs_finalize() (after pivot, / is the container's) writes
  *   linux.sysctl, then applies readonlyPaths (recursive read-only binds),
  *   maskedPaths (/dev/null over files, an empty read-only tmpfs over
@@ -42,6 +47,8 @@
  *   namespaced setting, as runc requires: net.* with a network namespace,
  *   kernel.{msg*,sem,shm*} and fs.mqueue.* with an ipc namespace,
  *   kernel.domainname with a uts namespace; no ".", ".." or empty parts.
+ *   These steps need the container's /proc (they mount onto
+ *   /proc/self/fd/N; sysctls are written there).
  * - Errors name the culprit: "mounts[3] /proc: mount proc: Permission denied",
  *   "linux.devices[0] /dev/fuse: ...", "sysctl `kernel.core_pattern`: ...".
  *   Nothing is printed.  A failure leaves a half-built mount namespace: the
@@ -67,9 +74,8 @@ struct al_rootfs_opts
 /* Everything before the pivot.  bundle_fd is the bundle directory (root.path
  * and relative bind sources are resolved from it); opts may be NULL.  On
  * success *ret_root_fd is an O_PATH fd of the new root for al_rootfs_pivot. */
-int al_rootfs_prepare (const struct al_config *c, int bundle_fd,
-                       const struct al_rootfs_opts *opts, int *ret_root_fd,
-                       struct al_error *err);
+int al_rootfs_prepare (const struct al_config *c, int bundle_fd, const struct al_rootfs_opts *opts,
+                       int *ret_root_fd, struct al_error *err);
 
 /* Make root_fd the process's / and cwd; then apply rootfsPropagation to it. */
 int al_rootfs_pivot (const struct al_config *c, int root_fd, const struct al_rootfs_opts *opts,

@@ -214,8 +214,8 @@ resolve (int root_fd, const char *path, int open_flags, unsigned flags)
   if (!(flags & AL_SAFE_NO_OPENAT2))
     {
       struct open_how how = {
-        .flags = (uint64_t) (open_flags | O_CLOEXEC
-                             | ((flags & AL_SAFE_NOFOLLOW) ? O_NOFOLLOW : 0)),
+        .flags
+        = (uint64_t) (open_flags | O_CLOEXEC | ((flags & AL_SAFE_NOFOLLOW) ? O_NOFOLLOW : 0)),
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
       };
       /* EAGAIN: a rename raced with a ".." lookup; the kernel asks for a
@@ -270,8 +270,7 @@ check_length (const char *path, const char *what, struct al_error *err)
 
 /* The directory that will hold path's last component, made if missing. */
 static int
-make_parent (int root_fd, const char *path, unsigned flags, char **ret_name,
-             struct al_error *err)
+make_parent (int root_fd, const char *path, unsigned flags, char **ret_name, struct al_error *err)
 {
   cleanup_free char *parent = NULL;
   cleanup_free char *name = NULL;
@@ -287,8 +286,7 @@ make_parent (int root_fd, const char *path, unsigned flags, char **ret_name,
 }
 
 int
-al_safe_open (int root_fd, const char *path, int open_flags, unsigned flags,
-              struct al_error *err)
+al_safe_open (int root_fd, const char *path, int open_flags, unsigned flags, struct al_error *err)
 {
   if ((open_flags & O_CREAT) || (open_flags & O_TMPFILE) == O_TMPFILE)
     return al_error_reason (err, EINVAL, "open `%s` in root: O_CREAT is not supported", path);
@@ -327,16 +325,15 @@ mkdir_p (int root_fd, const char *path, mode_t mode, unsigned flags, unsigned de
   /* Resolve again from the root: what now stands at path is what counts. */
   fd = resolve (root_fd, path, O_PATH | O_DIRECTORY, flags);
   if (fd == -ENOENT)
-    return al_error_reason (err, ENOENT,
-                            "mkdir `%s` in root: a dangling symlink is in the way", path);
+    return al_error_reason (err, ENOENT, "mkdir `%s` in root: a dangling symlink is in the way",
+                            path);
   if (fd < 0)
     return al_error_set (err, -fd, "mkdir `%s` in root", path);
   return fd;
 }
 
 int
-al_safe_mkdir_p (int root_fd, const char *path, mode_t mode, unsigned flags,
-                 struct al_error *err)
+al_safe_mkdir_p (int root_fd, const char *path, mode_t mode, unsigned flags, struct al_error *err)
 {
   int r = check_length (path, "mkdir", err);
   if (r < 0)

@@ -43,7 +43,6 @@ static size_t n_cgs;
 static pid_t kids[32];
 static size_t n_kids;
 static int seq;
-static char *saved_self; /* /proc/self/cgroup before a test moved itself */
 static bool restore_hugetlb_root, restore_hugetlb_parent;
 static char warnings[4096];
 
@@ -128,38 +127,6 @@ leftovers (void)
   return found;
 }
 
-/* Move this process back where it started, in every hierarchy. */
-static void
-restore_self (void)
-{
-  if (saved_self == NULL)
-    return;
-  for (char *save = NULL, *line = strtok_r (saved_self, "\n", &save); line;
-       line = strtok_r (NULL, "\n", &save))
-    {
-      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
-      if (c2 == NULL)
-        continue;
-      *c2 = '\0';
-      const char *ctrls = c1 + 1;
-      char first[64];
-      snprintf (first, sizeof first, "%.*s", (int) strcspn (ctrls, ","), ctrls);
-      const char *mount = al_cgroup_host_mount (host, *ctrls ? first : "cgroup2");
-      if (mount == NULL)
-        continue;
-      char procs[4096];
-      snprintf (procs, sizeof procs, "%s%s/cgroup.procs", mount, c2 + 1);
-      FILE *f = fopen (procs, "we");
-      if (f)
-        {
-          fprintf (f, "%d\n", (int) getpid ());
-          fclose (f);
-        }
-    }
-  free (saved_self);
-  saved_self = NULL;
-}
-
 static void
 kill_kids (void)
 {
@@ -178,12 +145,14 @@ kill_kids (void)
 static void
 cleanup_all (void)
 {
-  restore_self ();
-  kill_kids ();
+  /* kill-all first: it also thaws, and a frozen child would not die of
+   * kill_kids' SIGKILL */
   struct al_error err = { 0 };
   for (size_t i = 0; i < n_cgs; i++)
+    al_cgroup_kill_all (cgs[i], &err);
+  kill_kids ();
+  for (size_t i = 0; i < n_cgs; i++)
     {
-      al_cgroup_kill_all (cgs[i], &err);
       al_cgroup_remove (cgs[i], &err);
       al_cgroup_free (cgs[i]);
       cgs[i] = NULL;
@@ -215,9 +184,18 @@ finish (void)
   cr_assert_eq (leftovers (), 0, "cgroups left under airlock/");
 }
 
+/* A hung test dies of SIGALRM and is reported as crashed.  (Criterion's own
+ * .timeout leaks its bookkeeping under --jobs=2, which fails LSan.) */
+static void
+hang_guard (void)
+{
+  alarm (120);
+}
+
 static void
 setup (void)
 {
+  hang_guard ();
   struct al_error err = { 0 };
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   cr_assert_eq (al_cgroup_host_detect (NULL, &host, &err), 0, "%s", err.msg);
@@ -253,12 +231,12 @@ ReportHook (POST_ALL) (struct criterion_global_stats *stats)
   al_cgroup_host_free (h);
 }
 
-TestSuite (layout, .timeout = 30);
-TestSuite (paths, .init = setup, .fini = teardown, .timeout = 30);
-TestSuite (lifecycle, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite (resources, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite (procs, .init = setup, .fini = teardown, .timeout = 60);
-TestSuite (v2, .timeout = 30);
+TestSuite (layout, .init = hang_guard);
+TestSuite (paths, .init = setup, .fini = teardown);
+TestSuite (lifecycle, .init = setup, .fini = teardown);
+TestSuite (resources, .init = setup, .fini = teardown);
+TestSuite (procs, .init = setup, .fini = teardown);
+TestSuite (v2, .init = hang_guard);
 
 /* ------------------------------------------------------------- helpers */
 
@@ -332,6 +310,29 @@ static int
 child_pause (void *arg)
 {
   (void) arg;
+  for (;;)
+    pause ();
+  return 0;
+}
+
+static int
+child_hog (void *arg)
+{
+  size_t mb = (size_t) (uintptr_t) arg;
+  for (size_t i = 0; i < mb; i++)
+    {
+      char *p = malloc (1 << 20);
+      if (p == NULL)
+        return 3;
+      memset (p, 0x5a, 1 << 20);
+    }
+  return 0;
+}
+
+static int
+child_alloc_pause (void *arg)
+{
+  child_hog (arg);
   for (;;)
     pause ();
   return 0;
@@ -728,21 +729,23 @@ Test (lifecycle, remove_of_a_busy_cgroup_is_a_clear_error)
   finish ();
 }
 
-/* ------------------------------------------------------------- resources */
-
-static int
-child_hog (void *arg)
+Test (lifecycle, remove_waits_while_processes_drain)
 {
-  size_t mb = (size_t) (uintptr_t) arg;
-  for (size_t i = 0; i < mb; i++)
-    {
-      char *p = malloc (1 << 20);
-      if (p == NULL)
-        return 3;
-      memset (p, 0x5a, 1 << 20);
-    }
-  return 0;
+  struct al_cgroup *cg = make_cgroup ();
+  struct al_error err = { 0 };
+  pid_t pids[8];
+  for (size_t i = 0; i < 8; i++)
+    pids[i] = spawn (cg, child_alloc_pause, (void *) (uintptr_t) 32);
+  sleep_ms (100);
+  /* SIGKILL by pid, then remove at once: exiting takes the kernel a
+   * moment (freeing 32 MiB each), which remove has to wait out */
+  for (size_t i = 0; i < 8; i++)
+    kill (pids[i], SIGKILL);
+  cr_expect_eq (al_cgroup_remove (cg, &err), 0, "%s", err.msg);
+  finish ();
 }
+
+/* ------------------------------------------------------------- resources */
 
 Test (resources, memory_limit_is_applied_and_enforced)
 {
@@ -1153,6 +1156,7 @@ child_escape (void *arg)
     }
   out[0] = mid;
   waitpid (mid, NULL, 0);
+  out[2] = 1; /* only the child and the orphaned grandchild are left */
   for (;;)
     pause ();
 }
@@ -1176,7 +1180,7 @@ Test (procs, kill_all_reaches_a_setsid_grandchild)
   struct al_error err = { 0 };
   volatile pid_t *out = shared (4096);
   pid_t child = spawn (cg, child_escape, (void *) out);
-  for (int i = 0; i < 500 && out[1] == 0; i++)
+  for (int i = 0; i < 500 && out[2] == 0; i++)
     sleep_ms (10);
   pid_t grand = out[1];
   cr_assert_gt (grand, 0);
@@ -1223,20 +1227,49 @@ Test (procs, kill_all_refuses_everything_but_a_sandbox_leaf)
   finish ();
 }
 
+/* The "airlock" here is a child that moves itself into the cgroup and then
+ * asks for kill-all.  Should the guard ever break, that child would freeze
+ * itself: the parent then thaws the cgroup and fails instead of hanging. */
+static int
+child_kill_own (void *arg)
+{
+  struct al_cgroup *cg = arg;
+  struct al_error err = { 0 };
+  int r = al_cgroup_enter (cg, getpid (), &err);
+  if (r == 0)
+    r = al_cgroup_kill_all (cg, &err);
+  if (r == -EPERM && strstr (err.msg, "own cgroup"))
+    return 0;
+  return r == 0 ? 1 : 2;
+}
+
 Test (procs, kill_all_refuses_the_cgroup_airlock_runs_in)
 {
   struct al_cgroup *cg = make_cgroup ();
   struct al_error err = { 0 };
   pid_t sentinel = spawn (cg, child_pause, NULL);
-  cleanup_free char *self = NULL;
-  cr_assert_eq (al_read_file (AT_FDCWD, "/proc/self/cgroup", 1 << 20, &self, NULL, &err), 0);
-  saved_self = strdup (self); /* restore_self() moves us back */
-  cr_assert_eq (al_cgroup_enter (cg, getpid (), &err), 0, "%s", err.msg);
-  /* the handle was made before the move; the guard reads /proc/self now */
-  cr_expect_eq (al_cgroup_kill_all (cg, &err), -EPERM);
-  cr_expect (strstr (err.msg, "own cgroup"), "%s", err.msg);
+  /* the handle was made before the move; the guard looks again */
+  pid_t airlock = spawn (NULL, child_kill_own, cg);
+  int status = -1;
+  for (int i = 0; i < 1000; i++)
+    {
+      if (waitpid (airlock, &status, WNOHANG) == airlock)
+        break;
+      sleep_ms (10);
+    }
+  if (!WIFEXITED (status) && !WIFSIGNALED (status))
+    {
+      /* a frozen task takes SIGKILL only once thawed */
+      kill (airlock, SIGKILL);
+      al_cgroup_thaw (cg, &err);
+      cr_assert_fail ("kill-all froze the cgroup its own process is in");
+    }
+  for (size_t i = 0; i < n_kids; i++)
+    if (kids[i] == airlock)
+      kids[i] = 0;
+  cr_expect (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+             "kill-all of its own cgroup was not refused (status %#x)", status);
   cr_expect (alive (sentinel));
-  restore_self ();
   cr_expect_eq (al_cgroup_kill_all (cg, &err), 0, "%s", err.msg);
   finish ();
 }

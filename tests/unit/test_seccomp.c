@@ -1279,11 +1279,14 @@ child_default_denied (void *arg, char *msg, size_t size)
   CHECK_OK (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private");
   CHECK_OK (setsid (), "setsid");
 
+  /* A ptrace target that dies with us, however this child ends. */
+  pid_t self = getpid ();
   pid_t sleeper = fork ();
   CHECK_OK (sleeper, "fork");
   if (sleeper == 0)
     {
-      pause ();
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid () == self)
+        pause ();
       child_exit (0);
     }
 
