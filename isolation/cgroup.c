@@ -55,9 +55,15 @@ static const char *const v1_names[AL_CG__COUNT] = {
 
 /* NULL: no v2 controller of that name (a core feature or nothing). */
 static const char *const v2_names[AL_CG__COUNT] = {
-  [AL_CG_CPU] = "cpu",       [AL_CG_CPUSET] = "cpuset", [AL_CG_MEMORY] = "memory",
-  [AL_CG_PIDS] = "pids",     [AL_CG_BLKIO] = "io",      [AL_CG_HUGETLB] = "hugetlb",
-  [AL_CG_PERF_EVENT] = "perf_event", [AL_CG_RDMA] = "rdma", [AL_CG_MISC] = "misc",
+  [AL_CG_CPU] = "cpu",
+  [AL_CG_CPUSET] = "cpuset",
+  [AL_CG_MEMORY] = "memory",
+  [AL_CG_PIDS] = "pids",
+  [AL_CG_BLKIO] = "io",
+  [AL_CG_HUGETLB] = "hugetlb",
+  [AL_CG_PERF_EVENT] = "perf_event",
+  [AL_CG_RDMA] = "rdma",
+  [AL_CG_MISC] = "misc",
 };
 
 const char *
@@ -107,8 +113,8 @@ al_cg_write (int dirfd, const char *file, const char *value, struct al_error *er
     w = write (fd, value, len);
   while (w < 0 && errno == EINTR);
   if (w < 0)
-    return al_error_set (err, errno, "write `%.*s` to `%s`", (int) strcspn (value, "\n"),
-                         value, file);
+    return al_error_set (err, errno, "write `%.*s` to `%s`", (int) strcspn (value, "\n"), value,
+                         file);
   if ((size_t) w != len)
     return al_error_set (err, EIO, "short write to `%s`", file);
   return 0;
@@ -167,8 +173,7 @@ al_cg_read_u64 (int dirfd, const char *file, uint64_t *ret, struct al_error *err
 }
 
 int
-al_cg_read_key (int dirfd, const char *file, const char *key, uint64_t *ret,
-                struct al_error *err)
+al_cg_read_key (int dirfd, const char *file, const char *key, uint64_t *ret, struct al_error *err)
 {
   cleanup_free char *buf = NULL;
   int r = al_cg_read (dirfd, file, &buf, err);
@@ -224,8 +229,7 @@ al_cg_parse_cpu_list (const char *field, const char *list, uint64_t *bits, size_
     {
       char *end;
       if (!isdigit ((unsigned char) *p))
-        return al_error_reason (err, EINVAL, "%s: `%s`: expected a list like `0-3,7`", field,
-                                list);
+        return al_error_reason (err, EINVAL, "%s: `%s`: expected a list like `0-3,7`", field, list);
       errno = 0;
       unsigned long lo = strtoul (p, &end, 10), hi = lo;
       p = end;
@@ -233,16 +237,16 @@ al_cg_parse_cpu_list (const char *field, const char *list, uint64_t *bits, size_
         {
           p++;
           if (!isdigit ((unsigned char) *p))
-            return al_error_reason (err, EINVAL, "%s: `%s`: expected a list like `0-3,7`",
-                                    field, list);
+            return al_error_reason (err, EINVAL, "%s: `%s`: expected a list like `0-3,7`", field,
+                                    list);
           hi = strtoul (p, &end, 10);
           p = end;
         }
       if (errno != 0 || hi < lo)
         return al_error_reason (err, EINVAL, "%s: `%s`: bad range", field, list);
       if (hi >= max)
-        return al_error_reason (err, EINVAL, "%s: `%s`: %lu is beyond the maximum %zu", field,
-                                list, hi, max - 1);
+        return al_error_reason (err, EINVAL, "%s: `%s`: %lu is beyond the maximum %zu", field, list,
+                                hi, max - 1);
       for (unsigned long i = lo; i <= hi; i++)
         bits[i / 64] |= 1ull << (i % 64);
       while (*p == ' ' || *p == '\n')
@@ -250,15 +254,14 @@ al_cg_parse_cpu_list (const char *field, const char *list, uint64_t *bits, size_
       if (*p == '\0')
         return 0;
       if (*p != ',')
-        return al_error_reason (err, EINVAL, "%s: `%s`: expected a list like `0-3,7`", field,
-                                list);
+        return al_error_reason (err, EINVAL, "%s: `%s`: expected a list like `0-3,7`", field, list);
       p++;
     }
 }
 
 int
-al_cg_check_cpu_subset (const char *field, const char *what, const char *list,
-                        const char *parent, struct al_error *err)
+al_cg_check_cpu_subset (const char *field, const char *what, const char *list, const char *parent,
+                        struct al_error *err)
 {
   uint64_t want[CPU_LIST_MAX / 64], have[CPU_LIST_MAX / 64];
   int r = al_cg_parse_cpu_list (field, list, want, CPU_LIST_MAX, err);
@@ -269,9 +272,10 @@ al_cg_check_cpu_subset (const char *field, const char *what, const char *list,
     return r;
   for (size_t i = 0; i < CPU_LIST_MAX; i++)
     if ((want[i / 64] >> (i % 64) & 1) && !(have[i / 64] >> (i % 64) & 1))
-      return al_error_reason (err, EINVAL, "%s: %s %zu does not exist or is not available "
-                              "(the parent cgroup has `%.*s`)", field, what, i,
-                              (int) strcspn (parent, "\n"), parent);
+      return al_error_reason (err, EINVAL,
+                              "%s: %s %zu does not exist or is not available "
+                              "(the parent cgroup has `%.*s`)",
+                              field, what, i, (int) strcspn (parent, "\n"), parent);
   return 0;
 }
 
@@ -320,11 +324,11 @@ unescape_octal (char *s)
 
 struct mount_entry
 {
-  char *dev;    /* major:minor: one superblock, i.e. one hierarchy */
-  char *root;   /* the subtree mounted */
-  char *mount;  /* mount point */
+  char *dev;   /* major:minor: one superblock, i.e. one hierarchy */
+  char *root;  /* the subtree mounted */
+  char *mount; /* mount point */
   char *fstype;
-  char *super;  /* super options */
+  char *super; /* super options */
 };
 
 /* Split one mountinfo line in place; 0 if it is not well formed. */
@@ -428,10 +432,9 @@ parse_mountinfo (struct al_cgroup_host *h, struct parsed *p, const char *mountin
           slot = (int) i;
       if (slot >= 0)
         {
-          bool better = is_v2 ? better_v2_mount (e.mount, e.root, h->h[slot].mount,
-                                                 p->mount_root[slot])
-                              : strcmp (e.root, "/") == 0
-                                    && strcmp (p->mount_root[slot], "/") != 0;
+          bool better
+              = is_v2 ? better_v2_mount (e.mount, e.root, h->h[slot].mount, p->mount_root[slot])
+                      : strcmp (e.root, "/") == 0 && strcmp (p->mount_root[slot], "/") != 0;
           if (!better)
             continue;
           free (h->h[slot].mount);
@@ -571,8 +574,7 @@ al_cg_host_parse (const char *mountinfo, const char *self_cgroup, const char *v2
 }
 
 int
-al_cgroup_host_detect (const char *parent, struct al_cgroup_host **ret_host,
-                       struct al_error *err)
+al_cgroup_host_detect (const char *parent, struct al_cgroup_host **ret_host, struct al_error *err)
 {
   cleanup_free char *mountinfo = NULL, *self = NULL;
   int r = al_read_file (AT_FDCWD, "/proc/self/mountinfo", 16u << 20, &mountinfo, NULL, err);
@@ -605,8 +607,10 @@ al_cgroup_host_detect (const char *parent, struct al_cgroup_host **ret_host,
       unsigned long want = hi->v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
       if ((unsigned long) sfs.f_type != want)
         {
-          r = al_error_reason (err, EINVAL, "`%s` is listed as a %s mount but is not one "
-                               "(statfs magic %#lx)", hi->mount, hi->v2 ? "cgroup2" : "cgroup",
+          r = al_error_reason (err, EINVAL,
+                               "`%s` is listed as a %s mount but is not one "
+                               "(statfs magic %#lx)",
+                               hi->mount, hi->v2 ? "cgroup2" : "cgroup",
                                (unsigned long) sfs.f_type);
           break;
         }
@@ -695,8 +699,7 @@ al_cg_normalize (const char *field, const char *path, char **ret, struct al_erro
 {
   size_t len = strlen (path);
   if (len >= PATH_MAX_LEN)
-    return al_error_reason (err, ENAMETOOLONG, "%s: longer than %d bytes", field,
-                            PATH_MAX_LEN - 1);
+    return al_error_reason (err, ENAMETOOLONG, "%s: longer than %d bytes", field, PATH_MAX_LEN - 1);
   cleanup_free char *out = malloc (len + 2);
   if (out == NULL)
     return al_error_set (err, ENOMEM, "%s", field);
@@ -710,15 +713,16 @@ al_cg_normalize (const char *field, const char *path, char **ret, struct al_erro
         }
       size_t clen = strcspn (p, "/");
       if ((clen == 1 && p[0] == '.') || (clen == 2 && p[0] == '.' && p[1] == '.'))
-        return al_error_reason (err, EINVAL, "%s `%s`: `.` and `..` components are refused",
-                                field, path);
+        return al_error_reason (err, EINVAL, "%s `%s`: `.` and `..` components are refused", field,
+                                path);
       if (clen > NAME_MAX)
-        return al_error_reason (err, ENAMETOOLONG, "%s `%.64s...`: a component is longer "
-                                "than %d bytes", field, path, NAME_MAX);
+        return al_error_reason (err, ENAMETOOLONG,
+                                "%s `%.64s...`: a component is longer "
+                                "than %d bytes",
+                                field, path, NAME_MAX);
       for (size_t i = 0; i < clen; i++)
         if ((unsigned char) p[i] < 0x20 || p[i] == 0x7f)
-          return al_error_reason (err, EINVAL, "%s: control character in `%.64s`", field,
-                                  path);
+          return al_error_reason (err, EINVAL, "%s: control character in `%.64s`", field, path);
       out[o++] = '/';
       memcpy (out + o, p, clen);
       o += clen;
@@ -750,21 +754,27 @@ strictly_below (const char *parent, const char *p)
 /* The refusals every target path goes through (create, open, kill).
  * own[] overrides the host's recorded own cgroups when non-NULL. */
 static int
-check_target (const struct al_cgroup_host *h, char *const *own, const char *field,
-              const char *p, struct al_error *err)
+check_target (const struct al_cgroup_host *h, char *const *own, const char *field, const char *p,
+              struct al_error *err)
 {
   if (strcmp (p, "/") == 0)
-    return al_error_reason (err, EPERM, "%s `/`: the hierarchy root is never a container's "
-                            "cgroup", field);
+    return al_error_reason (err, EPERM,
+                            "%s `/`: the hierarchy root is never a container's "
+                            "cgroup",
+                            field);
   if (is_self_or_ancestor (p, h->parent))
-    return al_error_reason (err, EPERM, "%s `%s`: is the airlock parent `%s` or one of its "
-                            "ancestors", field, p, h->parent);
+    return al_error_reason (err, EPERM,
+                            "%s `%s`: is the airlock parent `%s` or one of its "
+                            "ancestors",
+                            field, p, h->parent);
   for (size_t i = 0; i < h->n; i++)
     {
       const char *mine = own ? own[i] : h->h[i].own;
       if (mine && is_self_or_ancestor (p, mine))
-        return al_error_reason (err, EPERM, "%s `%s`: is airlock's own cgroup `%s` (in `%s`) "
-                                "or one of its ancestors", field, p, mine, h->h[i].mount);
+        return al_error_reason (err, EPERM,
+                                "%s `%s`: is airlock's own cgroup `%s` (in `%s`) "
+                                "or one of its ancestors",
+                                field, p, mine, h->h[i].mount);
     }
   return 0;
 }
@@ -781,8 +791,8 @@ is_systemd_form (const char *p)
 }
 
 int
-al_cgroup_resolve_path (const struct al_cgroup_host *host, const char *cgroups_path,
-                        const char *id, char **ret_path, struct al_error *err)
+al_cgroup_resolve_path (const struct al_cgroup_host *host, const char *cgroups_path, const char *id,
+                        char **ret_path, struct al_error *err)
 {
   const char *field = "linux.cgroupsPath";
   cleanup_free char *joined = NULL;
@@ -798,9 +808,11 @@ al_cgroup_resolve_path (const struct al_cgroup_host *host, const char *cgroups_p
   else if (cgroups_path[0] != '/')
     {
       if (is_systemd_form (cgroups_path))
-        return al_error_reason (err, ENOTSUP, "%s `%s`: systemd cgroup paths "
+        return al_error_reason (err, ENOTSUP,
+                                "%s `%s`: systemd cgroup paths "
                                 "(slice:prefix:name) are not supported; airlock manages "
-                                "cgroupfs paths", field, cgroups_path);
+                                "cgroupfs paths",
+                                field, cgroups_path);
       n = asprintf (&joined, "%s/%s", host->parent, cgroups_path);
     }
   else
@@ -901,8 +913,8 @@ open_leaves (struct al_cgroup *cg, struct al_error *err)
     {
       if (h->h[i].fd < 0)
         continue;
-      cg->fd[i] = openat (h->h[i].fd, cg->path + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC
-                                                        | O_NOFOLLOW);
+      cg->fd[i]
+          = openat (h->h[i].fd, cg->path + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
       if (cg->fd[i] < 0 && errno != ENOENT)
         return al_error_set (err, errno, "open cgroup `%s` in `%s`", cg->path, h->h[i].mount);
       any = any || cg->fd[i] >= 0;
@@ -1008,10 +1020,28 @@ cpuset_fill_chain (int root_fd, const char *path, struct al_error *err)
   return 0;
 }
 
+/* rmdir now-empty levels between a removed leaf and the airlock parent
+ * (relative paths like "a/b" create "a"); stops at the first level still in
+ * use.  Paths outside the parent keep their directories. */
+static void
+prune_ancestors (const struct al_cgroup_host *h, size_t i, const char *path)
+{
+  if (!strictly_below (h->parent, path))
+    return;
+  char buf[PATH_MAX_LEN];
+  snprintf (buf, sizeof buf, "%s", path);
+  for (char *s = strrchr (buf, '/'); s && s != buf; s = strrchr (buf, '/'))
+    {
+      *s = '\0';
+      if (strcmp (buf, h->parent) == 0 || unlinkat (h->h[i].fd, buf + 1, AT_REMOVEDIR) < 0)
+        break;
+    }
+}
+
 /* The v2 controllers airlock enables for a container on a pure v2 host. */
 static const enum al_cg_controller v2_wanted[] = {
-  AL_CG_CPU, AL_CG_CPUSET, AL_CG_BLKIO, AL_CG_MEMORY, AL_CG_PIDS,
-  AL_CG_HUGETLB, AL_CG_RDMA, AL_CG_MISC,
+  AL_CG_CPU,  AL_CG_CPUSET,  AL_CG_BLKIO, AL_CG_MEMORY,
+  AL_CG_PIDS, AL_CG_HUGETLB, AL_CG_RDMA,  AL_CG_MISC,
 };
 
 static int
@@ -1063,7 +1093,8 @@ al_cgroup_create (const struct al_cgroup_host *host, const char *path,
       if (mkdirat (hi->fd, p + 1, 0755) < 0)
         {
           if (errno == EEXIST)
-            r = al_error_reason (err, EEXIST, "cgroup `%s` already exists in `%s` (left over "
+            r = al_error_reason (err, EEXIST,
+                                 "cgroup `%s` already exists in `%s` (left over "
                                  "from an earlier container? remove it or use another id)",
                                  p, hi->mount);
           else
@@ -1083,8 +1114,8 @@ al_cgroup_create (const struct al_cgroup_host *host, const char *path,
   if (r < 0)
     {
       for (size_t i = 0; i < host->n; i++)
-        if (made[i])
-          unlinkat (host->h[i].fd, p + 1, AT_REMOVEDIR);
+        if (made[i] && unlinkat (host->h[i].fd, p + 1, AT_REMOVEDIR) == 0)
+          prune_ancestors (host, i, p);
       return r;
     }
   *ret_cgroup = al_steal_ptr (&cg);
@@ -1116,11 +1147,15 @@ check_mem_value (const char *name, bool has, int64_t v, bool zero_ok, struct al_
   if (!has || v == -1)
     return 0;
   if (v < -1)
-    return al_error_reason (err, EINVAL, "linux.resources.memory.%s: %" PRId64 " is negative "
-                            "(use -1 for unlimited)", name, v);
+    return al_error_reason (err, EINVAL,
+                            "linux.resources.memory.%s: %" PRId64 " is negative "
+                            "(use -1 for unlimited)",
+                            name, v);
   if (v == 0 && !zero_ok)
-    return al_error_reason (err, EINVAL, "linux.resources.memory.%s: 0 would allow no memory "
-                            "at all (use -1 for unlimited)", name);
+    return al_error_reason (err, EINVAL,
+                            "linux.resources.memory.%s: 0 would allow no memory "
+                            "at all (use -1 for unlimited)",
+                            name);
   return 0;
 }
 
@@ -1162,113 +1197,144 @@ validate_resources (const struct al_resources *res, struct al_error *err)
   if (m)
     {
       if ((r = check_mem_value ("limit", m->has_limit, m->limit, false, err)) < 0
-          || (r = check_mem_value ("reservation", m->has_reservation, m->reservation, true, err)) < 0
+          || (r = check_mem_value ("reservation", m->has_reservation, m->reservation, true, err))
+                 < 0
           || (r = check_mem_value ("swap", m->has_swap, m->swap, false, err)) < 0
           || (r = check_mem_value ("kernelTCP", m->has_kernel_tcp, m->kernel_tcp, false, err)) < 0)
         return r;
       if (m->has_swap && m->swap != -1 && m->has_limit && m->limit != -1 && m->swap < m->limit)
-        return al_error_reason (err, EINVAL, "linux.resources.memory.swap: %" PRId64 " is below "
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.memory.swap: %" PRId64 " is below "
                                 "memory.limit %" PRId64 " (swap is the memory+swap total)",
                                 m->swap, m->limit);
       if (m->has_swappiness && m->swappiness > 100)
-        return al_error_reason (err, EINVAL, "linux.resources.memory.swappiness: %" PRIu64
-                                " is not in 0..100", m->swappiness);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.memory.swappiness: %" PRIu64 " is not in 0..100",
+                                m->swappiness);
     }
   const struct al_cpu *c = res->cpu;
   if (c)
     {
       if (c->has_shares && (c->shares < 2 || c->shares > 262144))
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.shares: %" PRIu64 " is not in "
-                                "2..262144", c->shares);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.shares: %" PRIu64 " is not in "
+                                "2..262144",
+                                c->shares);
       if (c->has_quota && c->quota != -1 && c->quota < 1000)
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.quota: %" PRId64 " is below "
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.quota: %" PRId64 " is below "
                                 "the kernel's minimum of 1000 microseconds (use -1 for no "
-                                "quota)", c->quota);
+                                "quota)",
+                                c->quota);
       if (c->has_period && (c->period < 1000 || c->period > 1000000))
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.period: %" PRIu64 " is not in "
-                                "1000..1000000 microseconds", c->period);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.period: %" PRIu64 " is not in "
+                                "1000..1000000 microseconds",
+                                c->period);
       if (c->has_burst && c->has_quota && c->quota > 0 && c->burst > (uint64_t) c->quota)
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.burst: %" PRIu64 " is larger "
-                                "than the quota %" PRId64, c->burst, c->quota);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.burst: %" PRIu64 " is larger "
+                                "than the quota %" PRId64,
+                                c->burst, c->quota);
       if (c->has_realtime_runtime && c->realtime_runtime < -1)
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.realtimeRuntime: %" PRId64
-                                " is negative", c->realtime_runtime);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.realtimeRuntime: %" PRId64 " is negative",
+                                c->realtime_runtime);
       if (c->has_realtime_period && c->realtime_period == 0)
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.realtimePeriod: must be "
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.realtimePeriod: must be "
                                 "positive");
       if (c->has_realtime_runtime && c->has_realtime_period && c->realtime_runtime > 0
           && (uint64_t) c->realtime_runtime > c->realtime_period)
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.realtimeRuntime: %" PRId64
-                                " is longer than realtimePeriod %" PRIu64, c->realtime_runtime,
-                                c->realtime_period);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.realtimeRuntime: %" PRId64
+                                " is longer than realtimePeriod %" PRIu64,
+                                c->realtime_runtime, c->realtime_period);
       if (c->has_idle && c->idle != 0 && c->idle != 1)
-        return al_error_reason (err, EINVAL, "linux.resources.cpu.idle: %" PRId64 " is not 0 "
-                                "or 1", c->idle);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.cpu.idle: %" PRId64 " is not 0 "
+                                "or 1",
+                                c->idle);
       uint64_t bits[CPU_LIST_MAX / 64];
       if (c->cpus
-          && (r = al_cg_parse_cpu_list ("linux.resources.cpu.cpus", c->cpus, bits, CPU_LIST_MAX,
-                                        err)) < 0)
+          && (r
+              = al_cg_parse_cpu_list ("linux.resources.cpu.cpus", c->cpus, bits, CPU_LIST_MAX, err))
+                 < 0)
         return r;
       if (c->mems
-          && (r = al_cg_parse_cpu_list ("linux.resources.cpu.mems", c->mems, bits, CPU_LIST_MAX,
-                                        err)) < 0)
+          && (r
+              = al_cg_parse_cpu_list ("linux.resources.cpu.mems", c->mems, bits, CPU_LIST_MAX, err))
+                 < 0)
         return r;
     }
   if (res->pids && res->pids->has_limit)
     {
       int64_t l = res->pids->limit;
       if (l == 0)
-        return al_error_reason (err, EINVAL, "linux.resources.pids.limit: 0 would forbid every "
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.pids.limit: 0 would forbid every "
                                 "process (use -1 for unlimited)");
       if (l < -1)
-        return al_error_reason (err, EINVAL, "linux.resources.pids.limit: %" PRId64 " is "
-                                "negative (use -1 for unlimited)", l);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.pids.limit: %" PRId64 " is "
+                                "negative (use -1 for unlimited)",
+                                l);
       if (l > PIDS_LIMIT_MAX)
-        return al_error_reason (err, EINVAL, "linux.resources.pids.limit: %" PRId64 " is above "
-                                "the kernel's maximum of %d", l, PIDS_LIMIT_MAX);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.pids.limit: %" PRId64 " is above "
+                                "the kernel's maximum of %d",
+                                l, PIDS_LIMIT_MAX);
     }
   const struct al_block_io *b = res->block_io;
   if (b)
     {
       if (b->has_weight && (b->weight < 1 || b->weight > 1000))
-        return al_error_reason (err, EINVAL, "linux.resources.blockIO.weight: %u is not in "
-                                "1..1000", (unsigned) b->weight);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.blockIO.weight: %u is not in "
+                                "1..1000",
+                                (unsigned) b->weight);
       if (b->has_leaf_weight && (b->leaf_weight < 1 || b->leaf_weight > 1000))
-        return al_error_reason (err, EINVAL, "linux.resources.blockIO.leafWeight: %u is not in "
-                                "1..1000", (unsigned) b->leaf_weight);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.blockIO.leafWeight: %u is not in "
+                                "1..1000",
+                                (unsigned) b->leaf_weight);
       for (size_t i = 0; i < b->n_weight_devices; i++)
         {
           const struct al_weight_device *d = &b->weight_devices[i];
-          if ((r = validate_device_pair ("linux.resources.blockIO.weightDevice", d->major,
-                                         d->minor, err)) < 0)
+          if ((r = validate_device_pair ("linux.resources.blockIO.weightDevice", d->major, d->minor,
+                                         err))
+              < 0)
             return r;
           if ((d->has_weight && (d->weight < 1 || d->weight > 1000))
               || (d->has_leaf_weight && (d->leaf_weight < 1 || d->leaf_weight > 1000)))
-            return al_error_reason (err, EINVAL, "linux.resources.blockIO.weightDevice: weight "
-                                    "for %" PRId64 ":%" PRId64 " is not in 1..1000", d->major,
-                                    d->minor);
+            return al_error_reason (err, EINVAL,
+                                    "linux.resources.blockIO.weightDevice: weight "
+                                    "for %" PRId64 ":%" PRId64 " is not in 1..1000",
+                                    d->major, d->minor);
         }
       const struct al_throttle_list *lists[] = { &b->throttle_read_bps, &b->throttle_write_bps,
-                                                 &b->throttle_read_iops,
-                                                 &b->throttle_write_iops };
+                                                 &b->throttle_read_iops, &b->throttle_write_iops };
       for (size_t k = 0; k < 4; k++)
         for (size_t i = 0; i < lists[k]->n; i++)
-          if ((r = validate_device_pair ("linux.resources.blockIO throttle",
-                                         lists[k]->devices[i].major, lists[k]->devices[i].minor,
-                                         err)) < 0)
+          if ((r
+               = validate_device_pair ("linux.resources.blockIO throttle",
+                                       lists[k]->devices[i].major, lists[k]->devices[i].minor, err))
+              < 0)
             return r;
     }
   for (size_t i = 0; i < res->n_hugepage_limits; i++)
     if (!valid_page_size (res->hugepage_limits[i].page_size))
-      return al_error_reason (err, EINVAL, "linux.resources.hugepageLimits[%zu].pageSize: `%s` "
-                              "is not a size like 2MB, 1GB or 64KB", i,
-                              res->hugepage_limits[i].page_size);
+      return al_error_reason (err, EINVAL,
+                              "linux.resources.hugepageLimits[%zu].pageSize: `%s` "
+                              "is not a size like 2MB, 1GB or 64KB",
+                              i, res->hugepage_limits[i].page_size);
   if (res->network)
     for (size_t i = 0; i < res->network->n_priorities; i++)
       if (!valid_word (res->network->priorities[i].name, 15))
-        return al_error_reason (err, EINVAL, "linux.resources.network.priorities[%zu].name: `%s` "
-                                "is not an interface name", i,
-                                res->network->priorities[i].name);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.network.priorities[%zu].name: `%s` "
+                                "is not an interface name",
+                                i, res->network->priorities[i].name);
   for (size_t i = 0; i < res->n_rdma; i++)
     if (!valid_word (res->rdma[i].device, 64))
       return al_error_reason (err, EINVAL, "linux.resources.rdma: `%s` is not a device name",
@@ -1278,23 +1344,28 @@ validate_resources (const struct al_resources *res, struct al_error *err)
       const struct al_device_rule *d = &res->devices[i];
       if (d->type != AL_DEVICE_RULE_ALL && d->type != AL_DEVICE_RULE_CHAR
           && d->type != AL_DEVICE_RULE_BLOCK)
-        return al_error_reason (err, EINVAL, "linux.resources.devices[%zu].type: not a, b or c",
-                                i);
+        return al_error_reason (err, EINVAL, "linux.resources.devices[%zu].type: not a, b or c", i);
       if (d->major < -1 || d->major > 0xfff || d->minor < -1 || d->minor > 0xfffff)
-        return al_error_reason (err, EINVAL, "linux.resources.devices[%zu]: %" PRId64 ":%" PRId64
-                                " is not a device number", i, d->major, d->minor);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.devices[%zu]: %" PRId64 ":%" PRId64
+                                " is not a device number",
+                                i, d->major, d->minor);
     }
   for (size_t i = 0; i < res->unified.n; i++)
     {
       const char *k = res->unified.keys[i];
       if (k[0] == '\0' || strchr (k, '/') || strcmp (k, ".") == 0 || strcmp (k, "..") == 0)
-        return al_error_reason (err, EINVAL, "linux.resources.unified: `%s` is not a file name "
-                                "in the cgroup", k);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.unified: `%s` is not a file name "
+                                "in the cgroup",
+                                k);
       if (strcmp (k, "cgroup.procs") == 0 || strcmp (k, "cgroup.threads") == 0
           || strcmp (k, "cgroup.kill") == 0 || strcmp (k, "cgroup.subtree_control") == 0
           || strcmp (k, "cgroup.type") == 0)
-        return al_error_reason (err, EPERM, "linux.resources.unified.%s: moving, killing or "
-                                "restructuring through `unified` is refused", k);
+        return al_error_reason (err, EPERM,
+                                "linux.resources.unified.%s: moving, killing or "
+                                "restructuring through `unified` is refused",
+                                k);
     }
   return 0;
 }
@@ -1305,16 +1376,16 @@ validate_resources (const struct al_resources *res, struct al_error *err)
  * controller is nowhere, <0 on error.  For v2 the controller is enabled
  * down to the leaf first. */
 static int
-controller_fd (const struct al_cgroup *cg, enum al_cg_controller c, const char *field,
-               int *fd, bool *v2, struct al_error *err)
+controller_fd (const struct al_cgroup *cg, enum al_cg_controller c, const char *field, int *fd,
+               bool *v2, struct al_error *err)
 {
   const struct al_cgroup_host *h = cg->host;
   int idx = h->where[c];
   if (idx < 0)
     return 0;
   if (cg->fd[idx] < 0)
-    return al_error_reason (err, ENOENT, "%s: cgroup `%s` does not exist in `%s`", field,
-                            cg->path, h->h[idx].mount);
+    return al_error_reason (err, ENOENT, "%s: cgroup `%s` does not exist in `%s`", field, cg->path,
+                            h->h[idx].mount);
   *fd = cg->fd[idx];
   *v2 = h->h[idx].v2;
   if (*v2 && !al_cg_v2_has (*fd, v2_names[c]))
@@ -1332,8 +1403,8 @@ controller_fd (const struct al_cgroup *cg, enum al_cg_controller c, const char *
 static int
 unavailable (const char *field, const char *controller, struct al_error *err)
 {
-  return al_error_reason (err, ENOTSUP, "linux.resources.%s: %s controller is not mounted",
-                          field, controller);
+  return al_error_reason (err, ENOTSUP, "linux.resources.%s: %s controller is not mounted", field,
+                          controller);
 }
 
 /* The first memory field that differs from the kernel default, or NULL. */
@@ -1382,9 +1453,9 @@ apply_memory (const struct al_cgroup *cg, const struct al_memory *m, struct al_e
 {
   if (m->has_kernel && m->kernel != -1)
     al_cg_warn (cg->host, "linux.resources.memory.kernel: ignored (kernel memory limits are "
-                "gone from current kernels; it is accounted in the memory limit)");
-  int fd;
-  bool v2;
+                          "gone from current kernels; it is accounted in the memory limit)");
+  int fd = -1;
+  bool v2 = false;
   int r = controller_fd (cg, AL_CG_MEMORY, "linux.resources.memory", &fd, &v2, err);
   if (r < 0)
     return r;
@@ -1399,11 +1470,11 @@ apply_memory (const struct al_cgroup *cg, const struct al_memory *m, struct al_e
 static int
 apply_cpu (const struct al_cgroup *cg, const struct al_cpu *c, struct al_error *err)
 {
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   const char *f = cpu_non_default (c);
-  if (f || c->has_shares || c->has_quota || c->has_period || c->has_burst
-      || c->has_realtime_runtime || c->has_realtime_period || c->has_idle)
+  if (f || c->has_shares || c->has_quota || c->has_period || c->has_burst || c->has_realtime_runtime
+      || c->has_realtime_period || c->has_idle)
     {
       int r = controller_fd (cg, AL_CG_CPU, "linux.resources.cpu", &fd, &v2, err);
       if (r < 0)
@@ -1433,8 +1504,8 @@ apply_pids (const struct al_cgroup *cg, const struct al_pids *p, struct al_error
 {
   if (!p->has_limit)
     return 0;
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   int r = controller_fd (cg, AL_CG_PIDS, "linux.resources.pids", &fd, &v2, err);
   if (r < 0)
     return r;
@@ -1456,8 +1527,8 @@ apply_block_io (const struct al_cgroup *cg, const struct al_block_io *b, struct 
 {
   if (block_io_empty (b))
     return 0;
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   int r = controller_fd (cg, AL_CG_BLKIO, "linux.resources.blockIO", &fd, &v2, err);
   if (r < 0)
     return r;
@@ -1471,8 +1542,8 @@ apply_hugetlb (const struct al_cgroup *cg, const struct al_resources *res, struc
 {
   if (res->n_hugepage_limits == 0)
     return 0;
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   int r = controller_fd (cg, AL_CG_HUGETLB, "linux.resources.hugepageLimits", &fd, &v2, err);
   if (r < 0)
     return r;
@@ -1485,8 +1556,8 @@ apply_hugetlb (const struct al_cgroup *cg, const struct al_resources *res, struc
 static int
 apply_network (const struct al_cgroup *cg, const struct al_network *n, struct al_error *err)
 {
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   if (n->has_class_id && n->class_id != 0)
     {
       int r = controller_fd (cg, AL_CG_NET_CLS, "linux.resources.network", &fd, &v2, err);
@@ -1515,8 +1586,8 @@ apply_rdma (const struct al_cgroup *cg, const struct al_resources *res, struct a
 {
   if (res->n_rdma == 0)
     return 0;
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   int r = controller_fd (cg, AL_CG_RDMA, "linux.resources.rdma", &fd, &v2, err);
   if (r < 0)
     return r;
@@ -1536,8 +1607,10 @@ apply_devices (const struct al_cgroup *cg, const struct al_resources *res, struc
   if (idx >= 0)
     {
       if (cg->fd[idx] < 0)
-        return al_error_reason (err, ENOENT, "linux.resources.devices: cgroup `%s` does not "
-                                "exist in `%s`", cg->path, h->h[idx].mount);
+        return al_error_reason (err, ENOENT,
+                                "linux.resources.devices: cgroup `%s` does not "
+                                "exist in `%s`",
+                                cg->path, h->h[idx].mount);
       return al_cg_v1_apply_devices (cg->fd[idx], res->devices, res->n_devices, err);
     }
   if (h->unified < 0 || cg->fd[h->unified] < 0)
@@ -1551,8 +1624,7 @@ apply_devices (const struct al_cgroup *cg, const struct al_resources *res, struc
 }
 
 int
-al_cgroup_apply (const struct al_cgroup *cg, const struct al_resources *res,
-                 struct al_error *err)
+al_cgroup_apply (const struct al_cgroup *cg, const struct al_resources *res, struct al_error *err)
 {
   if (res == NULL)
     return 0;
@@ -1560,8 +1632,10 @@ al_cgroup_apply (const struct al_cgroup *cg, const struct al_resources *res,
   if (r < 0)
     return r;
   if (res->unified.n > 0 && cg->host->layout != AL_CGROUP_V2)
-    return al_error_reason (err, ENOTSUP, "linux.resources.unified: needs a cgroup v2 host "
-                            "(this one is %s)", al_cgroup_layout_name (cg->host->layout));
+    return al_error_reason (err, ENOTSUP,
+                            "linux.resources.unified: needs a cgroup v2 host "
+                            "(this one is %s)",
+                            al_cgroup_layout_name (cg->host->layout));
   if ((res->memory && (r = apply_memory (cg, res->memory, err)) < 0)
       || (res->cpu && (r = apply_cpu (cg, res->cpu, err)) < 0)
       || (res->pids && (r = apply_pids (cg, res->pids, err)) < 0)
@@ -1663,8 +1737,8 @@ collect_pids (int fd, struct pid_list *l, int depth, struct al_error *err)
     {
       if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
-      cleanup_close int sub = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC
-                                                                 | O_NOFOLLOW);
+      cleanup_close int sub
+          = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
       if (sub < 0)
         continue; /* removed meanwhile */
       if ((r = collect_pids (sub, l, depth + 1, err)) < 0 && r != -ENOENT)
@@ -1674,8 +1748,7 @@ collect_pids (int fd, struct pid_list *l, int depth, struct al_error *err)
 }
 
 int
-al_cgroup_pids (const struct al_cgroup *cg, pid_t **ret_pids, size_t *ret_n,
-                struct al_error *err)
+al_cgroup_pids (const struct al_cgroup *cg, pid_t **ret_pids, size_t *ret_n, struct al_error *err)
 {
   int src = pid_source (cg);
   if (src < 0)
@@ -1717,11 +1790,13 @@ freezer_fd (const struct al_cgroup *cg, int *fd, bool *v2)
 static int
 set_frozen (const struct al_cgroup *cg, bool frozen, struct al_error *err)
 {
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   if (!freezer_fd (cg, &fd, &v2))
-    return al_error_reason (err, ENOTSUP, "cgroup `%s`: no freezer (the freezer controller "
-                            "is not mounted and cgroup.freeze is unavailable)", cg->path);
+    return al_error_reason (err, ENOTSUP,
+                            "cgroup `%s`: no freezer (the freezer controller "
+                            "is not mounted and cgroup.freeze is unavailable)",
+                            cg->path);
   int r = v2 ? al_cg_v2_freeze (fd, frozen, err) : al_cg_v1_freeze (fd, frozen, err);
   if (r < 0)
     return al_error_wrap (err, "%s cgroup `%s`", frozen ? "freeze" : "thaw", cg->path);
@@ -1743,8 +1818,8 @@ al_cgroup_thaw (const struct al_cgroup *cg, struct al_error *err)
 int
 al_cgroup_is_frozen (const struct al_cgroup *cg, bool *ret_frozen, struct al_error *err)
 {
-  int fd;
-  bool v2;
+  int fd = -1;
+  bool v2 = false;
   if (!freezer_fd (cg, &fd, &v2))
     {
       *ret_frozen = false;
@@ -1796,8 +1871,10 @@ check_not_member (const struct al_cgroup *cg, struct al_error *err)
   pid_t self = getpid ();
   for (size_t i = 0; i < n; i++)
     if (pids[i] == self)
-      return al_error_reason (err, EPERM, "kill-all: cgroup `%s` is airlock's own cgroup "
-                              "(pid %d is in it)", cg->path, (int) self);
+      return al_error_reason (err, EPERM,
+                              "kill-all: cgroup `%s` is airlock's own cgroup "
+                              "(pid %d is in it)",
+                              cg->path, (int) self);
   return 0;
 }
 
@@ -1828,8 +1905,10 @@ al_cgroup_check_killable (const struct al_cgroup *cg, struct al_error *err)
   if (r < 0)
     return r;
   if (!strictly_below (h->parent, p) && !cg->owned)
-    return al_error_reason (err, EPERM, "%s: cgroup `%s` is outside the airlock parent `%s` "
-                            "and airlock did not create it", field, p, h->parent);
+    return al_error_reason (err, EPERM,
+                            "%s: cgroup `%s` is outside the airlock parent `%s` "
+                            "and airlock did not create it",
+                            field, p, h->parent);
   if ((r = check_not_member (cg, err)) < 0)
     return r;
   bool any = false;
@@ -1843,13 +1922,13 @@ al_cgroup_check_killable (const struct al_cgroup *cg, struct al_error *err)
         return al_error_set (err, errno, "%s: cgroup `%s`", field, p);
       unsigned long want = h->h[i].v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
       if ((unsigned long) sfs.f_type != want || !S_ISDIR (st.st_mode))
-        return al_error_reason (err, EPERM, "%s: `%s` in `%s` is not a cgroup directory", field,
-                                p, h->h[i].mount);
+        return al_error_reason (err, EPERM, "%s: `%s` in `%s` is not a cgroup directory", field, p,
+                                h->h[i].mount);
       any = true;
     }
   if (!any)
-    return al_error_reason (err, ENOENT, "%s: cgroup `%s` does not resolve in any hierarchy",
-                            field, p);
+    return al_error_reason (err, ENOENT, "%s: cgroup `%s` does not resolve in any hierarchy", field,
+                            p);
   return 0;
 }
 
@@ -1896,8 +1975,8 @@ al_cgroup_kill_all (const struct al_cgroup *cg, struct al_error *err)
       /* no cgroup.kill (before 5.14): the freeze loop below */
     }
 
-  int ffd;
-  bool fv2;
+  int ffd = -1;
+  bool fv2 = false;
   bool can_freeze = freezer_fd (cg, &ffd, &fv2) == 1;
   for (int round = 0; round < KILL_ROUNDS; round++)
     {
@@ -1909,8 +1988,10 @@ al_cgroup_kill_all (const struct al_cgroup *cg, struct al_error *err)
         return 0;
       for (size_t i = 0; i < n; i++)
         if (pids[i] == getpid ())
-          return al_error_reason (err, EPERM, "kill-all: cgroup `%s` is airlock's own cgroup "
-                                  "(pid %d is in it)", cg->path, (int) getpid ());
+          return al_error_reason (err, EPERM,
+                                  "kill-all: cgroup `%s` is airlock's own cgroup "
+                                  "(pid %d is in it)",
+                                  cg->path, (int) getpid ());
       if (can_freeze)
         {
           /* Frozen members can neither fork nor exit, so the list read
@@ -1946,8 +2027,10 @@ al_cgroup_kill_all (const struct al_cgroup *cg, struct al_error *err)
       if (left == 0)
         return 0;
     }
-  return al_error_reason (err, EBUSY, "kill cgroup `%s`: %zu processes survived %d rounds of "
-                          "SIGKILL", cg->path, left, KILL_ROUNDS);
+  return al_error_reason (err, EBUSY,
+                          "kill cgroup `%s`: %zu processes survived %d rounds of "
+                          "SIGKILL",
+                          cg->path, left, KILL_ROUNDS);
 }
 
 /* --------------------------------------------------------------- remove */
@@ -1999,15 +2082,15 @@ al_cgroup_remove (struct al_cgroup *cg, struct al_error *err)
         {
           if (errno == ENOENT)
             continue;
-          return al_error_set (err, errno, "remove cgroup `%s` in `%s`", cg->path,
-                               h->h[i].mount);
+          return al_error_set (err, errno, "remove cgroup `%s` in `%s`", cg->path, h->h[i].mount);
         }
       long deadline = al_cg_now_ms () + REMOVE_BUDGET_MS;
       int r;
       for (long step = 1;; step = step < 16 ? step * 2 : step)
         {
           r = rmdir_tree (parent, base, 0);
-          if (r == 0 || r == -ENOENT || (r != -EBUSY && r != -ENOTEMPTY) || al_cg_now_ms () >= deadline)
+          if (r == 0 || r == -ENOENT || (r != -EBUSY && r != -ENOTEMPTY)
+              || al_cg_now_ms () >= deadline)
             break;
           al_cg_sleep_ms (step);
         }
@@ -2017,9 +2100,10 @@ al_cgroup_remove (struct al_cgroup *cg, struct al_error *err)
           size_t n = 0;
           struct al_error ignored = { 0 };
           al_cgroup_pids (cg, &pids, &n, &ignored);
-          return al_error_reason (err, EBUSY, "remove cgroup `%s` in `%s`: still busy after "
-                                  "%d ms (%zu processes left)", cg->path, h->h[i].mount,
-                                  REMOVE_BUDGET_MS, n);
+          return al_error_reason (err, EBUSY,
+                                  "remove cgroup `%s` in `%s`: still busy after "
+                                  "%d ms (%zu processes left)",
+                                  cg->path, h->h[i].mount, REMOVE_BUDGET_MS, n);
         }
       if (r < 0 && r != -ENOENT)
         return al_error_set (err, -r, "remove cgroup `%s` in `%s`", cg->path, h->h[i].mount);
@@ -2028,18 +2112,7 @@ al_cgroup_remove (struct al_cgroup *cg, struct al_error *err)
           close (cg->fd[i]);
           cg->fd[i] = -1;
         }
-      /* prune now-empty levels between the leaf and the airlock parent */
-      if (strictly_below (h->parent, cg->path))
-        {
-          char buf[PATH_MAX_LEN];
-          snprintf (buf, sizeof buf, "%s", cg->path);
-          for (char *s = strrchr (buf, '/'); s && s != buf; s = strrchr (buf, '/'))
-            {
-              *s = '\0';
-              if (strcmp (buf, h->parent) == 0 || unlinkat (h->h[i].fd, buf + 1, AT_REMOVEDIR) < 0)
-                break;
-            }
-        }
+      prune_ancestors (h, i, cg->path);
     }
   return 0;
 }
@@ -2049,6 +2122,8 @@ al_cgroup_remove (struct al_cgroup *cg, struct al_error *err)
 static int
 pids_stats (int fd, struct al_cgroup_stats *st, struct al_error *err)
 {
+  if (!al_cg_exists (fd, "pids.current"))
+    return 0; /* v2: controller not enabled here */
   int r = al_cg_read_u64 (fd, "pids.current", &st->pids_current, err);
   if (r == 0)
     r = al_cg_read_u64 (fd, "pids.max", &st->pids_limit, err);

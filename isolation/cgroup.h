@@ -26,20 +26,26 @@
  *   checks above again (against /proc/self/cgroup read at kill time), its
  *   directory resolves on a cgroup filesystem, and it is either strictly
  *   below the airlock parent (airlock's dedicated subtree, where every leaf
- *   came from an exclusive create) or owned.  Anything else is refused with
- *   an error and nothing is signalled.
+ *   came from an exclusive create) or owned; and, independently of all path
+ *   reasoning, the cgroup must not list airlock's own pid.  Anything else is
+ *   refused (EPERM) and nothing is signalled.
  * - Resources.  al_cgroup_apply() validates linux.resources first (bad or
  *   absurd values fail before anything is written), then writes them;
  *   it is also `update`.  Errors name the field
  *   ("linux.resources.network.classID: net_cls controller is not mounted").
  *   A field for an unavailable controller is an error unless its value is
  *   the kernel default.  On failure the cgroup is left for al_cgroup_remove.
- *   Decisions: memory.kernel is ignored with a warning (the kernel dropped
- *   kmem limits); on v2, swappiness and kernelTCP are ignored with a warning
- *   (no v2 equivalent), disableOOMKiller=true and useHierarchy=false are
- *   errors; `unified` is an error on a non-v2 host unless empty; hugetlb on
- *   the v2 side of a hybrid host is enabled down the unified tree only when
- *   a hugepage limit is asked for and written as hugetlb.<size>.max.
+ *   Decisions: -1 means unlimited; a memory limit or pids.limit of 0 is an
+ *   error (it would forbid everything), as are cpu.shares outside 2..262144,
+ *   a quota below 1000 us and a period outside 1000..1000000 us; cpusets
+ *   must be subsets of the parent's effective set.  memory.kernel is
+ *   ignored with a warning (the kernel dropped kmem limits); on v2,
+ *   swappiness and kernelTCP are ignored with a warning (no v2 equivalent),
+ *   disableOOMKiller=true and useHierarchy=false are errors; `unified` is an
+ *   error on a non-v2 host unless empty.  Hybrid hosts: the leaf is also made
+ *   in the cgroup2 hierarchy and pids enter it too; hugetlb bound to the v2
+ *   side is enabled down the unified tree only when a hugepage limit is
+ *   asked for, and written as hugetlb.<size>.max (+ .rsvd.max).
  * - Processes.  v2: al_cgroup_clone_fd() gives the fd for clone3
  *   CLONE_INTO_CGROUP.  v1/hybrid: it returns -1 and the parent calls
  *   al_cgroup_enter() for the child before letting it run.
@@ -179,7 +185,7 @@ int al_cgroup_kill_all (const struct al_cgroup *cg, struct al_error *err);
 struct al_cgroup_stats
 {
   bool has_memory;
-  uint64_t memory_usage;      /* bytes now: memory.current / memory.usage_in_bytes */
+  uint64_t memory_usage; /* bytes now: memory.current / memory.usage_in_bytes */
   bool has_memory_peak;
   uint64_t memory_peak;       /* high-water mark: memory.peak / memory.max_usage_in_bytes */
   uint64_t memory_limit;      /* bytes; UINT64_MAX when unlimited */

@@ -36,8 +36,8 @@ enum al_cg_controller
 };
 
 #define AL_CG_MAX_HIERARCHIES 16
-#define AL_CG_MAX_DEPTH 32          /* sub-cgroup levels walked below a leaf */
-#define AL_CG_READ_MAX (16u << 20)  /* cgroup.procs of a big cgroup */
+#define AL_CG_MAX_DEPTH 32         /* sub-cgroup levels walked below a leaf */
+#define AL_CG_READ_MAX (16u << 20) /* cgroup.procs of a big cgroup */
 
 struct al_cg_hierarchy
 {
@@ -75,9 +75,8 @@ struct al_cgroup
 /* The layout from the text of /proc/self/mountinfo and /proc/self/cgroup,
  * without touching the filesystem (fds stay -1).  v2_controllers is the
  * cgroup2 root's cgroup.controllers ("cpu memory pids"), NULL for none. */
-int al_cg_host_parse (const char *mountinfo, const char *self_cgroup,
-                      const char *v2_controllers, const char *parent,
-                      struct al_cgroup_host **ret_host, struct al_error *err);
+int al_cg_host_parse (const char *mountinfo, const char *self_cgroup, const char *v2_controllers,
+                      const char *parent, struct al_cgroup_host **ret_host, struct al_error *err);
 
 /* A handle for path without any validation or filesystem access checks
  * beyond opening what exists — for tests of the kill guard only. */
@@ -152,8 +151,7 @@ int al_cg_v1_device_rule_string (const struct al_device_rule *r, char *buf, size
 /* Enable controller (v2 name) in cgroup.subtree_control from the hierarchy
  * root (root_fd) down to the parent of path, where not enabled yet.  The
  * error says which level refused. */
-int al_cg_v2_enable (int root_fd, const char *path, const char *controller,
-                     struct al_error *err);
+int al_cg_v2_enable (int root_fd, const char *path, const char *controller, struct al_error *err);
 /* Whether the leaf's cgroup.controllers lists controller. */
 bool al_cg_v2_has (int fd, const char *controller);
 
@@ -176,15 +174,14 @@ int al_cg_v2_stats_cpu (int fd, struct al_cgroup_stats *st, struct al_error *err
 int al_cg_v2_stats_io (int fd, struct al_cgroup_stats *st, struct al_error *err);
 
 /* Pure conversions (tested natively). */
-uint64_t al_cg_shares_to_weight (uint64_t shares);     /* cpu.shares -> cpu.weight */
-uint64_t al_cg_blkio_weight_to_io (uint64_t weight);   /* blkio.weight -> io.weight */
+uint64_t al_cg_shares_to_weight (uint64_t shares);   /* cpu.shares -> cpu.weight */
+uint64_t al_cg_blkio_weight_to_io (uint64_t weight); /* blkio.weight -> io.weight */
 /* cpu.max from quota/period; current is the present cpu.max ("max 100000")
  * for the half not given, NULL for the kernel default. */
 int al_cg_cpu_max_string (const struct al_cpu *c, const char *current, char *buf, size_t size,
                           struct al_error *err);
 /* memory.swap.max from the spec's memory+swap total. */
-int al_cg_swap_max_string (const struct al_memory *m, char *buf, size_t size,
-                           struct al_error *err);
+int al_cg_swap_max_string (const struct al_memory *m, char *buf, size_t size, struct al_error *err);
 /* io.max lines ("8:0 rbps=600 wiops=300\n"), one per device, in first-seen
  * order.  *ret is "" when there are no throttles. */
 int al_cg_io_max_lines (const struct al_block_io *b, char **ret, struct al_error *err);
@@ -195,7 +192,6 @@ int al_cg_devices_bpf_build (const struct al_device_rule *rules, size_t n,
                              struct bpf_insn **ret_insns, size_t *ret_n, struct al_error *err);
 /* Load insns and attach them to the cgroup dir fd as its only
  * BPF_CGROUP_DEVICE program (older ones airlock attached are replaced). */
-int al_cg_devices_bpf_attach (int fd, const struct bpf_insn *insns, size_t n,
-                              struct al_error *err);
+int al_cg_devices_bpf_attach (int fd, const struct bpf_insn *insns, size_t n, struct al_error *err);
 
 #endif

@@ -48,7 +48,8 @@ write_limit_and_swap (int fd, const struct al_memory *m, struct al_error *err)
       /* Without swap accounting, "no extra swap" and "unlimited" are the
        * only values that need no file. */
       if (m->swap != -1 && !(m->has_limit && m->swap == m->limit))
-        return al_error_reason (err, ENOTSUP, "linux.resources.memory.swap: swap accounting is "
+        return al_error_reason (err, ENOTSUP,
+                                "linux.resources.memory.swap: swap accounting is "
                                 "off on this kernel (memory.memsw.limit_in_bytes is missing; "
                                 "boot with swapaccount=1)");
       want_swap = false;
@@ -74,7 +75,7 @@ write_limit_and_swap (int fd, const struct al_memory *m, struct al_error *err)
           *err = first;
           if (r == -EINVAL)
             return al_error_wrap (err, "linux.resources.memory.limit (above the memory+swap "
-                                  "limit?)");
+                                       "limit?)");
           if (r == -EBUSY)
             return al_error_wrap (err, "linux.resources.memory.limit (below current usage?)");
           return al_error_wrap (err, "linux.resources.memory.limit");
@@ -97,9 +98,10 @@ al_cg_v1_apply_memory (const struct al_cgroup *cg, int fd, const struct al_memor
       if ((r = al_cg_read_u64 (fd, "memory.usage_in_bytes", &usage, err)) < 0)
         return al_error_wrap (err, "linux.resources.memory.checkBeforeUpdate");
       if (usage > (uint64_t) m->limit)
-        return al_error_reason (err, EBUSY, "linux.resources.memory.limit: %" PRId64 " is below "
-                                "the current usage %" PRIu64 " (checkBeforeUpdate)", m->limit,
-                                usage);
+        return al_error_reason (err, EBUSY,
+                                "linux.resources.memory.limit: %" PRId64 " is below "
+                                "the current usage %" PRIu64 " (checkBeforeUpdate)",
+                                m->limit, usage);
     }
   if (m->has_use_hierarchy)
     {
@@ -120,7 +122,8 @@ al_cg_v1_apply_memory (const struct al_cgroup *cg, int fd, const struct al_memor
       if (!al_cg_exists (fd, "memory.kmem.tcp.limit_in_bytes"))
         {
           if (m->kernel_tcp != -1)
-            return al_error_reason (err, ENOTSUP, "linux.resources.memory.kernelTCP: this "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.memory.kernelTCP: this "
                                     "kernel has no memory.kmem.tcp.limit_in_bytes");
         }
       else
@@ -203,14 +206,16 @@ al_cg_v1_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
   if (c->has_period || c->has_quota)
     {
       if (!al_cg_exists (fd, "cpu.cfs_quota_us"))
-        return al_error_reason (err, ENOTSUP, "linux.resources.cpu.%s: CFS bandwidth control is "
+        return al_error_reason (err, ENOTSUP,
+                                "linux.resources.cpu.%s: CFS bandwidth control is "
                                 "not available (no cpu.cfs_quota_us)",
                                 c->has_quota ? "quota" : "period");
       snprintf (a, sizeof a, "%" PRIu64, c->period);
       snprintf (b, sizeof b, "%" PRId64, c->quota);
       if ((r = write_pair (fd, "cpu.cfs_period_us", c->has_period ? a : NULL,
                            "linux.resources.cpu.period", "cpu.cfs_quota_us",
-                           c->has_quota ? b : NULL, "linux.resources.cpu.quota", err)) < 0)
+                           c->has_quota ? b : NULL, "linux.resources.cpu.quota", err))
+          < 0)
         return r;
     }
   if (c->has_burst)
@@ -218,7 +223,8 @@ al_cg_v1_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
       if (!burst_file)
         {
           if (c->burst != 0)
-            return al_error_reason (err, ENOTSUP, "linux.resources.cpu.burst: this kernel has "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.cpu.burst: this kernel has "
                                     "no cpu.cfs_burst_us");
         }
       else
@@ -234,7 +240,8 @@ al_cg_v1_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
         {
           if ((c->has_realtime_runtime && c->realtime_runtime != 0)
               || (c->has_realtime_period && c->realtime_period != 1000000))
-            return al_error_reason (err, ENOTSUP, "linux.resources.cpu.realtime%s: realtime "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.cpu.realtime%s: realtime "
                                     "group scheduling is not available (no cpu.rt_runtime_us)",
                                     c->has_realtime_runtime ? "Runtime" : "Period");
         }
@@ -245,7 +252,8 @@ al_cg_v1_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
           if ((r = write_pair (fd, "cpu.rt_period_us", c->has_realtime_period ? a : NULL,
                                "linux.resources.cpu.realtimePeriod", "cpu.rt_runtime_us",
                                c->has_realtime_runtime ? b : NULL,
-                               "linux.resources.cpu.realtimeRuntime", err)) < 0)
+                               "linux.resources.cpu.realtimeRuntime", err))
+              < 0)
             return r;
         }
     }
@@ -254,7 +262,8 @@ al_cg_v1_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
       if (!al_cg_exists (fd, "cpu.idle"))
         {
           if (c->idle != 0)
-            return al_error_reason (err, ENOTSUP, "linux.resources.cpu.idle: this kernel has no "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.cpu.idle: this kernel has no "
                                     "cpu.idle");
         }
       else
@@ -320,15 +329,15 @@ al_cg_v1_apply_cpuset (int fd, const struct al_cpu *c, struct al_error *err)
   cleanup_close int parent = openat (fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (parent < 0)
     return al_error_set (err, errno, "linux.resources.cpu: open parent cpuset");
-  const char *pc = al_cg_exists (parent, "cpuset.effective_cpus") ? "cpuset.effective_cpus"
-                                                                   : "cpuset.cpus";
-  const char *pm = al_cg_exists (parent, "cpuset.effective_mems") ? "cpuset.effective_mems"
-                                                                   : "cpuset.mems";
+  const char *pc
+      = al_cg_exists (parent, "cpuset.effective_cpus") ? "cpuset.effective_cpus" : "cpuset.cpus";
+  const char *pm
+      = al_cg_exists (parent, "cpuset.effective_mems") ? "cpuset.effective_mems" : "cpuset.mems";
   int r = apply_cpuset_file (fd, parent, "linux.resources.cpu.cpus", "CPU", "cpuset.cpus", pc,
                              c->cpus, err);
   if (r == 0)
-    r = apply_cpuset_file (fd, parent, "linux.resources.cpu.mems", "memory node",
-                           "cpuset.mems", pm, c->mems, err);
+    r = apply_cpuset_file (fd, parent, "linux.resources.cpu.mems", "memory node", "cpuset.mems", pm,
+                           c->mems, err);
   return r;
 }
 
@@ -366,8 +375,8 @@ write_throttles (int fd, const char *file, const char *field, const struct al_th
   for (size_t i = 0; i < l->n; i++)
     {
       const struct al_throttle_device *d = &l->devices[i];
-      int r = al_cg_writef (fd, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
-                            d->minor, d->rate);
+      int r = al_cg_writef (fd, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
+                            d->rate);
       if (r < 0)
         return al_error_wrap (err, "linux.resources.blockIO.%s[%zu]", field, i);
     }
@@ -383,7 +392,8 @@ al_cg_v1_apply_blkio (int fd, const struct al_block_io *b, struct al_error *err)
   if (b->has_weight)
     {
       if (wfile == NULL)
-        return al_error_reason (err, ENOTSUP, "linux.resources.blockIO.weight: no proportional "
+        return al_error_reason (err, ENOTSUP,
+                                "linux.resources.blockIO.weight: no proportional "
                                 "I/O scheduler here (neither blkio.weight nor blkio.bfq.weight)");
       if ((r = al_cg_writef (fd, wfile, err, "%u", (unsigned) b->weight)) < 0)
         return al_error_wrap (err, "linux.resources.blockIO.weight");
@@ -391,7 +401,8 @@ al_cg_v1_apply_blkio (int fd, const struct al_block_io *b, struct al_error *err)
   if (b->has_leaf_weight)
     {
       if (!al_cg_exists (fd, "blkio.leaf_weight"))
-        return al_error_reason (err, ENOTSUP, "linux.resources.blockIO.leafWeight: this kernel "
+        return al_error_reason (err, ENOTSUP,
+                                "linux.resources.blockIO.leafWeight: this kernel "
                                 "has no blkio.leaf_weight (CFQ only)");
       if ((r = al_cg_writef (fd, "blkio.leaf_weight", err, "%u", (unsigned) b->leaf_weight)) < 0)
         return al_error_wrap (err, "linux.resources.blockIO.leafWeight");
@@ -402,30 +413,39 @@ al_cg_v1_apply_blkio (int fd, const struct al_block_io *b, struct al_error *err)
       if (d->has_weight)
         {
           if (wdfile == NULL)
-            return al_error_reason (err, ENOTSUP, "linux.resources.blockIO.weightDevice: no "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.blockIO.weightDevice: no "
                                     "per-device weight file here");
-          if ((r = al_cg_writef (fd, wdfile, err, "%" PRId64 ":%" PRId64 " %u", d->major,
-                                 d->minor, (unsigned) d->weight)) < 0)
+          if ((r = al_cg_writef (fd, wdfile, err, "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
+                                 (unsigned) d->weight))
+              < 0)
             return al_error_wrap (err, "linux.resources.blockIO.weightDevice[%zu]", i);
         }
       if (d->has_leaf_weight)
         {
           if (!al_cg_exists (fd, "blkio.leaf_weight_device"))
-            return al_error_reason (err, ENOTSUP, "linux.resources.blockIO.weightDevice[%zu]."
-                                    "leafWeight: this kernel has no blkio.leaf_weight_device", i);
-          if ((r = al_cg_writef (fd, "blkio.leaf_weight_device", err, "%" PRId64 ":%" PRId64
-                                 " %u", d->major, d->minor, (unsigned) d->leaf_weight)) < 0)
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.blockIO.weightDevice[%zu]."
+                                    "leafWeight: this kernel has no blkio.leaf_weight_device",
+                                    i);
+          if ((r = al_cg_writef (fd, "blkio.leaf_weight_device", err, "%" PRId64 ":%" PRId64 " %u",
+                                 d->major, d->minor, (unsigned) d->leaf_weight))
+              < 0)
             return al_error_wrap (err, "linux.resources.blockIO.weightDevice[%zu]", i);
         }
     }
   if ((r = write_throttles (fd, "blkio.throttle.read_bps_device", "throttleReadBpsDevice",
-                            &b->throttle_read_bps, err)) < 0
+                            &b->throttle_read_bps, err))
+          < 0
       || (r = write_throttles (fd, "blkio.throttle.write_bps_device", "throttleWriteBpsDevice",
-                               &b->throttle_write_bps, err)) < 0
+                               &b->throttle_write_bps, err))
+             < 0
       || (r = write_throttles (fd, "blkio.throttle.read_iops_device", "throttleReadIOPSDevice",
-                               &b->throttle_read_iops, err)) < 0
+                               &b->throttle_read_iops, err))
+             < 0
       || (r = write_throttles (fd, "blkio.throttle.write_iops_device", "throttleWriteIOPSDevice",
-                               &b->throttle_write_iops, err)) < 0)
+                               &b->throttle_write_iops, err))
+             < 0)
     return r;
   return 0;
 }
@@ -433,8 +453,7 @@ al_cg_v1_apply_blkio (int fd, const struct al_block_io *b, struct al_error *err)
 /* ---------------------------------------------------------------- hugetlb */
 
 int
-al_cg_v1_apply_hugetlb (int fd, const struct al_hugepage_limit *l, size_t n,
-                        struct al_error *err)
+al_cg_v1_apply_hugetlb (int fd, const struct al_hugepage_limit *l, size_t n, struct al_error *err)
 {
   for (size_t i = 0; i < n; i++)
     {
@@ -442,8 +461,10 @@ al_cg_v1_apply_hugetlb (int fd, const struct al_hugepage_limit *l, size_t n,
       snprintf (file, sizeof file, "hugetlb.%s.limit_in_bytes", l[i].page_size);
       snprintf (rsvd, sizeof rsvd, "hugetlb.%s.rsvd.limit_in_bytes", l[i].page_size);
       if (!al_cg_exists (fd, file))
-        return al_error_reason (err, EINVAL, "linux.resources.hugepageLimits[%zu].pageSize: "
-                                "this host has no %s huge pages", i, l[i].page_size);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.hugepageLimits[%zu].pageSize: "
+                                "this host has no %s huge pages",
+                                i, l[i].page_size);
       int r = al_cg_writef (fd, file, err, "%" PRIu64, l[i].limit);
       /* reservations are what the spec asks to limit when the kernel can */
       if (r == 0 && al_cg_exists (fd, rsvd))
@@ -468,8 +489,8 @@ al_cg_v1_apply_net_prio (int fd, const struct al_network *n, struct al_error *er
 {
   for (size_t i = 0; i < n->n_priorities; i++)
     {
-      int r = al_cg_writef (fd, "net_prio.ifpriomap", err, "%s %" PRIu32,
-                            n->priorities[i].name, n->priorities[i].priority);
+      int r = al_cg_writef (fd, "net_prio.ifpriomap", err, "%s %" PRIu32, n->priorities[i].name,
+                            n->priorities[i].priority);
       if (r < 0)
         return al_error_wrap (err, "linux.resources.network.priorities[%zu]", i);
     }
@@ -490,8 +511,9 @@ al_cg_v1_apply_rdma (int fd, const struct al_rdma *r, size_t n, struct al_error 
 int
 al_cg_v1_device_rule_string (const struct al_device_rule *d, char *buf, size_t size)
 {
-  unsigned acc = d->has_access ? d->access : (AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE
-                                              | AL_DEVICE_ACCESS_MKNOD);
+  unsigned acc = d->has_access
+                     ? d->access
+                     : (AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE | AL_DEVICE_ACCESS_MKNOD);
   char major[24], minor[24], access[4];
   size_t a = 0;
   if (d->major < 0)
@@ -513,8 +535,7 @@ al_cg_v1_device_rule_string (const struct al_device_rule *d, char *buf, size_t s
 }
 
 int
-al_cg_v1_apply_devices (int fd, const struct al_device_rule *rules, size_t n,
-                        struct al_error *err)
+al_cg_v1_apply_devices (int fd, const struct al_device_rule *rules, size_t n, struct al_error *err)
 {
   /* The spec's order is the kernel's: a leading deny-all ("a *:* rwm" to
    * devices.deny) switches the cgroup to allow-list mode and clears it,
@@ -569,8 +590,8 @@ al_cg_v1_freeze (int fd, bool frozen, struct al_error *err)
               struct al_error ignored = { 0 };
               al_cg_write (fd, "freezer.state", "THAWED", &ignored);
             }
-          return al_error_reason (err, ETIMEDOUT, "freezer.state is still %s after %d ms",
-                                  state, FREEZE_TIMEOUT_MS);
+          return al_error_reason (err, ETIMEDOUT, "freezer.state is still %s after %d ms", state,
+                                  FREEZE_TIMEOUT_MS);
         }
       /* A task stuck in FREEZING sometimes needs the request again. */
       if (tries % 16 == 15 && (r = al_cg_write (fd, "freezer.state", want, err)) < 0)
@@ -642,8 +663,8 @@ al_cg_v1_stats_cpu (int fd, struct al_cgroup_stats *st, struct al_error *err)
 int
 al_cg_v1_stats_io (int fd, struct al_cgroup_stats *st, struct al_error *err)
 {
-  const char *file = pick (fd, "blkio.throttle.io_service_bytes_recursive",
-                           "blkio.io_service_bytes_recursive");
+  const char *file
+      = pick (fd, "blkio.throttle.io_service_bytes_recursive", "blkio.io_service_bytes_recursive");
   if (file == NULL)
     return 0;
   cleanup_free char *buf = NULL;

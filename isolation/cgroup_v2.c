@@ -89,11 +89,14 @@ al_cg_swap_max_string (const struct al_memory *m, char *buf, size_t size, struct
       return 0;
     }
   if (!m->has_limit || m->limit == -1)
-    return al_error_reason (err, EINVAL, "linux.resources.memory.swap: a memory+swap limit "
+    return al_error_reason (err, EINVAL,
+                            "linux.resources.memory.swap: a memory+swap limit "
                             "needs a memory limit on cgroup v2");
   if (m->swap < m->limit)
-    return al_error_reason (err, EINVAL, "linux.resources.memory.swap: %" PRId64 " is below "
-                            "the memory limit %" PRId64, m->swap, m->limit);
+    return al_error_reason (err, EINVAL,
+                            "linux.resources.memory.swap: %" PRId64 " is below "
+                            "the memory limit %" PRId64,
+                            m->swap, m->limit);
   snprintf (buf, size, "%" PRId64, m->swap - m->limit);
   return 0;
 }
@@ -200,14 +203,16 @@ enable_at (int fd, const char *level, const char *controller, struct al_error *e
   if ((r = al_cg_read (fd, "cgroup.controllers", &avail, err)) < 0)
     return r;
   if (!word_in (avail, controller))
-    return al_error_reason (err, ENOTSUP, "the %s controller is not available in `%s`",
-                            controller, level);
+    return al_error_reason (err, ENOTSUP, "the %s controller is not available in `%s`", controller,
+                            level);
   struct al_error e = { 0 };
   r = al_cg_writef (fd, "cgroup.subtree_control", &e, "+%s", controller);
   if (r == -EBUSY)
-    return al_error_reason (err, EBUSY, "cannot enable %s below `%s`: it holds processes "
+    return al_error_reason (err, EBUSY,
+                            "cannot enable %s below `%s`: it holds processes "
                             "itself (cgroup v2 allows controllers only below cgroups without "
-                            "processes)", controller, level);
+                            "processes)",
+                            controller, level);
   if (r < 0)
     {
       *err = e;
@@ -228,8 +233,8 @@ al_cg_v2_enable (int root_fd, const char *path, const char *controller, struct a
   for (char *s = strchr (buf + 1, '/'); s; s = strchr (s + 1, '/'))
     {
       *s = '\0';
-      cleanup_close int fd = openat (root_fd, buf + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC
-                                                           | O_NOFOLLOW);
+      cleanup_close int fd
+          = openat (root_fd, buf + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
       if (fd < 0)
         return al_error_set (err, errno, "open cgroup `%s`", buf);
       r = enable_at (fd, buf, controller, err);
@@ -249,26 +254,29 @@ al_cg_v2_apply_memory (const struct al_cgroup *cg, int fd, const struct al_memor
   int r;
   char buf[32];
   if (m->has_use_hierarchy && !m->use_hierarchy)
-    return al_error_reason (err, ENOTSUP, "linux.resources.memory.useHierarchy: cgroup v2 is "
+    return al_error_reason (err, ENOTSUP,
+                            "linux.resources.memory.useHierarchy: cgroup v2 is "
                             "always hierarchical");
   if (m->has_disable_oom_killer && m->disable_oom_killer)
-    return al_error_reason (err, ENOTSUP, "linux.resources.memory.disableOOMKiller: cgroup v2 "
+    return al_error_reason (err, ENOTSUP,
+                            "linux.resources.memory.disableOOMKiller: cgroup v2 "
                             "cannot disable the OOM killer");
   if (m->has_swappiness)
     al_cg_warn (cg->host, "linux.resources.memory.swappiness: ignored (cgroup v2 has no "
-                "per-cgroup swappiness)");
+                          "per-cgroup swappiness)");
   if (m->has_kernel_tcp && m->kernel_tcp != -1)
     al_cg_warn (cg->host, "linux.resources.memory.kernelTCP: ignored (cgroup v2 accounts TCP "
-                "buffers in memory.max)");
+                          "buffers in memory.max)");
   if (m->has_check_before_update && m->check_before_update && m->has_limit && m->limit > 0)
     {
       uint64_t usage;
       if ((r = al_cg_read_u64 (fd, "memory.current", &usage, err)) < 0)
         return al_error_wrap (err, "linux.resources.memory.checkBeforeUpdate");
       if (usage > (uint64_t) m->limit)
-        return al_error_reason (err, EBUSY, "linux.resources.memory.limit: %" PRId64 " is below "
-                                "the current usage %" PRIu64 " (checkBeforeUpdate)", m->limit,
-                                usage);
+        return al_error_reason (err, EBUSY,
+                                "linux.resources.memory.limit: %" PRId64 " is below "
+                                "the current usage %" PRIu64 " (checkBeforeUpdate)",
+                                m->limit, usage);
     }
   if (m->has_limit)
     {
@@ -305,7 +313,8 @@ al_cg_v2_apply_memory (const struct al_cgroup *cg, int fd, const struct al_memor
       if (!al_cg_exists (fd, "memory.swap.max"))
         {
           if (strcmp (buf, "0") != 0 && strcmp (buf, "max") != 0)
-            return al_error_reason (err, ENOTSUP, "linux.resources.memory.swap: swap accounting "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.memory.swap: swap accounting "
                                     "is off on this kernel (no memory.swap.max)");
         }
       else if ((r = al_cg_write (fd, "memory.swap.max", buf, err)) < 0)
@@ -322,7 +331,8 @@ al_cg_v2_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
   char buf[64];
   if ((c->has_realtime_runtime && c->realtime_runtime != 0)
       || (c->has_realtime_period && c->realtime_period != 1000000))
-    return al_error_reason (err, ENOTSUP, "linux.resources.cpu.realtime%s: cgroup v2 has no "
+    return al_error_reason (err, ENOTSUP,
+                            "linux.resources.cpu.realtime%s: cgroup v2 has no "
                             "realtime group scheduling",
                             c->has_realtime_runtime && c->realtime_runtime != 0 ? "Runtime"
                                                                                 : "Period");
@@ -356,7 +366,8 @@ al_cg_v2_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
       if (!burst_file)
         {
           if (c->burst != 0)
-            return al_error_reason (err, ENOTSUP, "linux.resources.cpu.burst: this kernel has "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.cpu.burst: this kernel has "
                                     "no cpu.max.burst");
         }
       else if ((r = al_cg_writef (fd, "cpu.max.burst", err, "%" PRIu64, c->burst)) < 0)
@@ -367,7 +378,8 @@ al_cg_v2_apply_cpu (const struct al_cgroup *cg, int fd, const struct al_cpu *c,
       if (!al_cg_exists (fd, "cpu.idle"))
         {
           if (c->idle != 0)
-            return al_error_reason (err, ENOTSUP, "linux.resources.cpu.idle: this kernel has no "
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.cpu.idle: this kernel has no "
                                     "cpu.idle");
         }
       else if ((r = al_cg_writef (fd, "cpu.idle", err, "%" PRId64, c->idle)) < 0)
@@ -398,8 +410,7 @@ al_cg_v2_apply_cpuset (int fd, const struct al_cpu *c, struct al_error *err)
       int r = al_cg_read (parent, sets[i].avail, &avail, err);
       if (r < 0)
         return al_error_wrap (err, "%s", sets[i].field);
-      if ((r = al_cg_check_cpu_subset (sets[i].field, sets[i].what, sets[i].list, avail, err))
-          < 0)
+      if ((r = al_cg_check_cpu_subset (sets[i].field, sets[i].what, sets[i].list, avail, err)) < 0)
         return r;
       if ((r = al_cg_write (fd, sets[i].file, sets[i].list, err)) < 0)
         return al_error_wrap (err, "%s", sets[i].field);
@@ -423,12 +434,14 @@ al_cg_v2_apply_io (int fd, const struct al_block_io *b, struct al_error *err)
   bool bfq = al_cg_exists (fd, "io.bfq.weight");
   bool iow = al_cg_exists (fd, "io.weight");
   if (b->has_leaf_weight)
-    return al_error_reason (err, ENOTSUP, "linux.resources.blockIO.leafWeight: cgroup v2 has no "
+    return al_error_reason (err, ENOTSUP,
+                            "linux.resources.blockIO.leafWeight: cgroup v2 has no "
                             "leaf weights");
   if (b->has_weight || b->n_weight_devices > 0)
     {
       if (!bfq && !iow)
-        return al_error_reason (err, ENOTSUP, "linux.resources.blockIO.weight: no io.weight or "
+        return al_error_reason (err, ENOTSUP,
+                                "linux.resources.blockIO.weight: no io.weight or "
                                 "io.bfq.weight here");
       const char *file = bfq ? "io.bfq.weight" : "io.weight";
       if (b->has_weight)
@@ -441,13 +454,16 @@ al_cg_v2_apply_io (int fd, const struct al_block_io *b, struct al_error *err)
         {
           const struct al_weight_device *d = &b->weight_devices[i];
           if (d->has_leaf_weight)
-            return al_error_reason (err, ENOTSUP, "linux.resources.blockIO.weightDevice[%zu]."
-                                    "leafWeight: cgroup v2 has no leaf weights", i);
+            return al_error_reason (err, ENOTSUP,
+                                    "linux.resources.blockIO.weightDevice[%zu]."
+                                    "leafWeight: cgroup v2 has no leaf weights",
+                                    i);
           if (!d->has_weight)
             continue;
           uint64_t w = bfq ? d->weight : al_cg_blkio_weight_to_io (d->weight);
           if ((r = al_cg_writef (fd, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
-                                 d->minor, w)) < 0)
+                                 d->minor, w))
+              < 0)
             return al_error_wrap (err, "linux.resources.blockIO.weightDevice[%zu]", i);
         }
     }
@@ -467,8 +483,7 @@ al_cg_v2_apply_io (int fd, const struct al_block_io *b, struct al_error *err)
 }
 
 int
-al_cg_v2_apply_hugetlb (int fd, const struct al_hugepage_limit *l, size_t n,
-                        struct al_error *err)
+al_cg_v2_apply_hugetlb (int fd, const struct al_hugepage_limit *l, size_t n, struct al_error *err)
 {
   for (size_t i = 0; i < n; i++)
     {
@@ -476,8 +491,10 @@ al_cg_v2_apply_hugetlb (int fd, const struct al_hugepage_limit *l, size_t n,
       snprintf (file, sizeof file, "hugetlb.%s.max", l[i].page_size);
       snprintf (rsvd, sizeof rsvd, "hugetlb.%s.rsvd.max", l[i].page_size);
       if (!al_cg_exists (fd, file))
-        return al_error_reason (err, EINVAL, "linux.resources.hugepageLimits[%zu].pageSize: "
-                                "this host has no %s huge pages", i, l[i].page_size);
+        return al_error_reason (err, EINVAL,
+                                "linux.resources.hugepageLimits[%zu].pageSize: "
+                                "this host has no %s huge pages",
+                                i, l[i].page_size);
       int r = al_cg_writef (fd, file, err, "%" PRIu64, l[i].limit);
       if (r == 0 && al_cg_exists (fd, rsvd))
         r = al_cg_writef (fd, rsvd, err, "%" PRIu64, l[i].limit);
@@ -497,8 +514,8 @@ al_cg_v2_apply_rdma (int fd, const struct al_rdma *rd, size_t n, struct al_error
         snprintf (h, sizeof h, "%" PRIu32, rd[i].hca_handles);
       if (rd[i].has_hca_objects)
         snprintf (o, sizeof o, "%" PRIu32, rd[i].hca_objects);
-      int r = al_cg_writef (fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", rd[i].device,
-                            h, o);
+      int r = al_cg_writef (fd, "rdma.max", err, "%s hca_handle=%s hca_object=%s", rd[i].device, h,
+                            o);
       if (r < 0)
         return al_error_wrap (err, "linux.resources.rdma.%s", rd[i].device);
     }
@@ -512,8 +529,10 @@ al_cg_v2_apply_unified (int fd, const struct al_string_map *u, struct al_error *
     {
       const char *key = u->keys[i];
       if (!al_cg_exists (fd, key))
-        return al_error_reason (err, ENOENT, "linux.resources.unified.%s: no such file in the "
-                                "cgroup (unknown key, or its controller is unavailable)", key);
+        return al_error_reason (err, ENOENT,
+                                "linux.resources.unified.%s: no such file in the "
+                                "cgroup (unknown key, or its controller is unavailable)",
+                                key);
       /* multi-line values (io.max for two devices) go one line per write */
       cleanup_free char *val = strdup (u->values[i]);
       if (val == NULL)
@@ -569,8 +588,10 @@ al_cg_v2_freeze (int fd, bool frozen, struct al_error *err)
               struct al_error ignored = { 0 };
               al_cg_write (fd, "cgroup.freeze", "0", &ignored);
             }
-          return al_error_reason (err, ETIMEDOUT, "cgroup.events did not report frozen %d "
-                                  "within %d ms", frozen, FREEZE_TIMEOUT_MS);
+          return al_error_reason (err, ETIMEDOUT,
+                                  "cgroup.events did not report frozen %d "
+                                  "within %d ms",
+                                  frozen, FREEZE_TIMEOUT_MS);
         }
       al_cg_sleep_ms (step);
     }
@@ -590,6 +611,8 @@ int
 al_cg_v2_stats_memory (int fd, struct al_cgroup_stats *st, struct al_error *err)
 {
   int r;
+  if (!al_cg_exists (fd, "memory.current"))
+    return 0; /* controller not enabled here */
   if ((r = al_cg_read_u64 (fd, "memory.current", &st->memory_usage, err)) < 0
       || (r = al_cg_read_u64 (fd, "memory.max", &st->memory_limit, err)) < 0)
     return r;
@@ -654,9 +677,9 @@ al_cg_v2_stats_io (int fd, struct al_cgroup_stats *st, struct al_error *err)
 
 /* struct bpf_insn from the uapi opcode fields; only the few forms the
  * device program needs. */
-#define INSN(CODE, DST, SRC, OFF, IMM)                                                            \
-  ((struct bpf_insn) { .code = (CODE), .dst_reg = (DST), .src_reg = (SRC), .off = (OFF),          \
-                       .imm = (IMM) })
+#define INSN(CODE, DST, SRC, OFF, IMM)                                                             \
+  ((struct bpf_insn){                                                                              \
+      .code = (CODE), .dst_reg = (DST), .src_reg = (SRC), .off = (OFF), .imm = (IMM) })
 #define LDX_W(DST, SRC, OFF) INSN (BPF_LDX | BPF_MEM | BPF_W, DST, SRC, OFF, 0)
 #define MOV32_REG(DST, SRC) INSN (BPF_ALU | BPF_MOV | BPF_X, DST, SRC, 0, 0)
 #define MOV64_IMM(DST, IMM) INSN (BPF_ALU64 | BPF_MOV | BPF_K, DST, 0, 0, IMM)
@@ -680,16 +703,17 @@ enum
 static unsigned
 bpf_access (const struct al_device_rule *d)
 {
-  unsigned a = d->has_access ? d->access
-                             : AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE | AL_DEVICE_ACCESS_MKNOD;
+  unsigned a = d->has_access
+                   ? d->access
+                   : AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE | AL_DEVICE_ACCESS_MKNOD;
   return ((a & AL_DEVICE_ACCESS_READ) ? BPF_DEVCG_ACC_READ : 0)
          | ((a & AL_DEVICE_ACCESS_WRITE) ? BPF_DEVCG_ACC_WRITE : 0)
          | ((a & AL_DEVICE_ACCESS_MKNOD) ? BPF_DEVCG_ACC_MKNOD : 0);
 }
 
 int
-al_cg_devices_bpf_build (const struct al_device_rule *rules, size_t n,
-                         struct bpf_insn **ret_insns, size_t *ret_n, struct al_error *err)
+al_cg_devices_bpf_build (const struct al_device_rule *rules, size_t n, struct bpf_insn **ret_insns,
+                         size_t *ret_n, struct al_error *err)
 {
   if (n > BPF_MAX_RULES)
     return al_error_reason (err, E2BIG, "%zu device rules; at most %d", n, BPF_MAX_RULES);
@@ -726,8 +750,9 @@ al_cg_devices_bpf_build (const struct al_device_rule *rules, size_t n,
       if (t)
         {
           left -= 1;
-          p[k++] = JNE_IMM (R_TYPE, d->type == AL_DEVICE_RULE_BLOCK ? BPF_DEVCG_DEV_BLOCK
-                                                                    : BPF_DEVCG_DEV_CHAR, left);
+          p[k++] = JNE_IMM (
+              R_TYPE, d->type == AL_DEVICE_RULE_BLOCK ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR,
+              left);
         }
       if (a)
         {

@@ -21,8 +21,8 @@
 #include "cleanup.h"
 
 #define FIELD "linux.seccomp"
-#define ARG_INDEX_MAX 5    /* syscalls take at most six arguments */
-#define ERRNO_MAX 4095     /* the kernel clamps SECCOMP_RET_ERRNO data to MAX_ERRNO */
+#define ARG_INDEX_MAX 5      /* syscalls take at most six arguments */
+#define ERRNO_MAX 4095       /* the kernel clamps SECCOMP_RET_ERRNO data to MAX_ERRNO */
 #define TRACE_MSG_MAX 0xffff /* SECCOMP_RET_DATA */
 
 #define SCMP_VERSION_AT_LEAST(major, minor)                                                        \
@@ -35,7 +35,6 @@
 #define API_NOTIFY 5
 #define API_TSYNC_NOTIFY 6
 #define API_WAITKILL 7
-
 
 /* "2.5.4" of the libseccomp we run with, for messages. */
 static void
@@ -97,14 +96,14 @@ scmp_action (const char *where, const char *action_key, const char *errno_key,
       return 0;
     case AL_SECCOMP_ACT_ERRNO:
       if (value > ERRNO_MAX)
-        return al_error_reason (err, EINVAL, "%s.%s: %u is out of range (0..%u)", where,
-                                errno_key, value, ERRNO_MAX);
+        return al_error_reason (err, EINVAL, "%s.%s: %u is out of range (0..%u)", where, errno_key,
+                                value, ERRNO_MAX);
       *ret_action = SCMP_ACT_ERRNO (value);
       return 0;
     case AL_SECCOMP_ACT_TRACE:
       if (value > TRACE_MSG_MAX)
-        return al_error_reason (err, EINVAL, "%s.%s: %u is out of range (0..%u)", where,
-                                errno_key, value, TRACE_MSG_MAX);
+        return al_error_reason (err, EINVAL, "%s.%s: %u is out of range (0..%u)", where, errno_key,
+                                value, TRACE_MSG_MAX);
       *ret_action = SCMP_ACT_TRACE (value);
       return 0;
     case AL_SECCOMP_ACT_ALLOW:
@@ -142,7 +141,7 @@ add_architectures (scmp_filter_ctx ctx, const struct al_seccomp *spec, struct al
           libseccomp_version (version, sizeof version);
           return al_error_reason (err, EOPNOTSUPP,
                                   FIELD ".architectures[%zu]: %s is not supported by "
-                                  "libseccomp %s",
+                                        "libseccomp %s",
                                   i, name, version);
         }
       int r = seccomp_arch_add (ctx, token);
@@ -204,9 +203,12 @@ set_flags (scmp_filter_ctx ctx, unsigned flags, bool uses_notify, struct al_erro
 /* ------------------------------------------------------------------ rules */
 
 static const enum scmp_compare scmp_ops[] = {
-  [AL_SECCOMP_OP_NE] = SCMP_CMP_NE, [AL_SECCOMP_OP_LT] = SCMP_CMP_LT,
-  [AL_SECCOMP_OP_LE] = SCMP_CMP_LE, [AL_SECCOMP_OP_EQ] = SCMP_CMP_EQ,
-  [AL_SECCOMP_OP_GE] = SCMP_CMP_GE, [AL_SECCOMP_OP_GT] = SCMP_CMP_GT,
+  [AL_SECCOMP_OP_NE] = SCMP_CMP_NE,
+  [AL_SECCOMP_OP_LT] = SCMP_CMP_LT,
+  [AL_SECCOMP_OP_LE] = SCMP_CMP_LE,
+  [AL_SECCOMP_OP_EQ] = SCMP_CMP_EQ,
+  [AL_SECCOMP_OP_GE] = SCMP_CMP_GE,
+  [AL_SECCOMP_OP_GT] = SCMP_CMP_GT,
   [AL_SECCOMP_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 };
 #define N_SCMP_OPS (sizeof scmp_ops / sizeof scmp_ops[0])
@@ -216,8 +218,8 @@ arg_cmp (const char *where, size_t k, const struct al_seccomp_arg *a, struct scm
          struct al_error *err)
 {
   if (a->index > ARG_INDEX_MAX)
-    return al_error_reason (err, EINVAL, "%s.args[%zu].index: %u is out of range (0..%d)", where,
-                            k, a->index, ARG_INDEX_MAX);
+    return al_error_reason (err, EINVAL, "%s.args[%zu].index: %u is out of range (0..%d)", where, k,
+                            a->index, ARG_INDEX_MAX);
   if ((unsigned) a->op >= N_SCMP_OPS)
     return al_error_reason (err, EINVAL, "%s.args[%zu].op: unknown operator %d", where, k,
                             (int) a->op);
@@ -306,11 +308,10 @@ al_seccomp_compile (const struct al_seccomp *spec, scmp_filter_ctx *ret_ctx, str
   if (spec->default_action == AL_SECCOMP_ACT_NOTIFY)
     return al_error_reason (err, EINVAL,
                             FIELD ".defaultAction: SCMP_ACT_NOTIFY cannot be the default "
-                            "action");
+                                  "action");
   uint32_t default_action;
   int r = scmp_action (FIELD, "defaultAction", "defaultErrnoRet", spec->default_action,
-                       spec->has_default_errno_ret, spec->default_errno_ret, &default_action,
-                       err);
+                       spec->has_default_errno_ret, spec->default_errno_ret, &default_action, err);
   if (r < 0)
     return r;
 
@@ -332,8 +333,8 @@ al_seccomp_compile (const struct al_seccomp *spec, scmp_filter_ctx *ret_ctx, str
       char where[64];
       snprintf (where, sizeof where, FIELD ".syscalls[%zu]", i);
       uint32_t action;
-      if ((r = scmp_action (where, "action", "errnoRet", s->action, s->has_errno_ret,
-                            s->errno_ret, &action, err))
+      if ((r = scmp_action (where, "action", "errnoRet", s->action, s->has_errno_ret, s->errno_ret,
+                            &action, err))
               < 0
           || (r = add_syscall_rule (ctx, where, s, action, default_action, err)) < 0)
         return r;
@@ -390,14 +391,15 @@ connect_unix (int fd, const char *path, struct al_error *err)
       const char *slash = strrchr (path, '/');
       if (slash == NULL || slash[1] == '\0')
         return al_error_set (err, ENAMETOOLONG, "connect to `%s`", path);
-      cleanup_free char *dir = slash == path ? strdup ("/") : strndup (path, (size_t) (slash - path));
+      cleanup_free char *dir
+          = slash == path ? strdup ("/") : strndup (path, (size_t) (slash - path));
       if (dir == NULL)
         return al_error_set (err, ENOMEM, "connect to `%s`", path);
       dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (dirfd < 0)
         return al_error_set (err, errno, "connect to `%s`: open `%s`", path, dir);
-      int n = snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd,
-                        slash + 1);
+      int n
+          = snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, slash + 1);
       if (n < 0 || (size_t) n >= sizeof addr.sun_path)
         return al_error_set (err, ENAMETOOLONG, "connect to `%s`", path);
     }
@@ -415,8 +417,7 @@ static char *
 listener_message (pid_t pid, const char *metadata, const char *state_json, struct al_error *err)
 {
   json_error_t jerr;
-  json_auto_t *state = json_loads (state_json ? state_json : "", JSON_REJECT_DUPLICATES,
-                                           &jerr);
+  json_auto_t *state = json_loads (state_json ? state_json : "", JSON_REJECT_DUPLICATES, &jerr);
   if (state == NULL)
     {
       al_error_reason (err, EINVAL, "container state: %d:%d: %s", jerr.line, jerr.column,
@@ -444,20 +445,19 @@ listener_message (pid_t pid, const char *metadata, const char *state_json, struc
       return NULL;
     }
   char *buf = NULL;
-  if (json_object_set (msg, "state", state) < 0
-      || (buf = json_dumps (msg, JSON_COMPACT)) == NULL)
+  if (json_object_set (msg, "state", state) < 0 || (buf = json_dumps (msg, JSON_COMPACT)) == NULL)
     al_error_set (err, ENOMEM, "seccomp listener message");
   return buf;
 }
 
 int
-al_seccomp_send_listener (const char *listener_path, int notify_fd, pid_t pid,
-                          const char *metadata, const char *state_json, struct al_error *err)
+al_seccomp_send_listener (const char *listener_path, int notify_fd, pid_t pid, const char *metadata,
+                          const char *state_json, struct al_error *err)
 {
   if (listener_path == NULL)
     return al_error_reason (err, EINVAL, FIELD ".listenerPath: missing");
   if (notify_fd < 0)
-    return al_error_set (err, EBADF, "send seccomp listener fd");
+    return al_error_set (err, EBADF, "seccomp listener: notify fd %d", notify_fd);
 
   cleanup_free char *buf = listener_message (pid, metadata, state_json, err);
   if (buf == NULL)
@@ -515,6 +515,7 @@ al_seccomp_send_listener (const char *listener_path, int notify_fd, pid_t pid,
 
 /* Allowed without conditions.  Names this libseccomp does not know, or that
  * do not exist on an architecture, are skipped there. */
+/* clang-format off */
 static const char *const default_allowed[] = {
   /* files and directories */
   "access", "chdir", "chmod", "chown", "chown32", "close", "close_range", "copy_file_range",
@@ -526,8 +527,8 @@ static const char *const default_allowed[] = {
   "lchown", "lchown32", "lgetxattr", "link", "linkat", "listxattr", "listxattrat", "llistxattr",
   "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "mkdir", "mkdirat",
   "mknod", "mknodat", "name_to_handle_at", "newfstatat", "oldfstat", "oldlstat", "oldstat",
-  "open", "openat", "openat2", "pipe", "pipe2", "pread64", "preadv", "preadv2", "pwrite64", "pwritev",
-  "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "removexattr",
+  "open", "openat", "openat2", "pipe", "pipe2", "pread64", "preadv", "preadv2", "pwrite64",
+  "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "removexattr",
   "removexattrat", "rename", "renameat", "renameat2", "rmdir", "sendfile", "sendfile64",
   "setxattr", "setxattrat", "splice", "stat", "stat64", "statfs", "statfs64", "statx",
   "symlink", "symlinkat", "sync", "sync_file_range", "sync_file_range2", "syncfs", "tee",
@@ -589,11 +590,12 @@ static const char *const default_allowed[] = {
   /* system information */
   "getrandom", "sethostname", "setdomainname", "sysinfo", "uname",
 };
+/* clang-format on */
 
 /* Namespace flags clone() may not carry: the sandbox makes no namespaces of
  * its own (the same mask as Docker's profile). */
-#define CLONE_NAMESPACE_FLAGS                                                                     \
-  (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET        \
+#define CLONE_NAMESPACE_FLAGS                                                                      \
+  (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET         \
    | CLONE_NEWCGROUP)
 
 #if defined(__s390__) || defined(__s390x__)

@@ -37,11 +37,11 @@
  * forked child.
  */
 
-/* libseccomp's header is also called seccomp.h, and isolation/ is on the
- * include path, so <seccomp.h> can name this file.  include_next reaches
- * the library's: when this file was found next to its includer the search
- * restarts and re-enters here once, which then includes the library's and
- * makes the declarations below. */
+/* libseccomp's header is also called seccomp.h.  The build puts isolation/
+ * on the quote path only (-iquote), so <seccomp.h> is the library's; with
+ * -I isolation it would be this file, and include_next still reaches the
+ * library's (when this file was found next to its includer the search
+ * restarts, re-enters here once, and that pass includes the library). */
 #ifndef AL_SECCOMP_H
 #if defined(__clang__)
 #pragma clang diagnostic push
@@ -78,10 +78,12 @@ int al_seccomp_compile (const struct al_seccomp *spec, scmp_filter_ctx *ret_ctx,
 /* Load ctx into the calling thread (every thread with
  * SECCOMP_FILTER_FLAG_TSYNC).  When the filter has SCMP_ACT_NOTIFY rules
  * the kernel creates a listener: *ret_notify_fd receives it (O_CLOEXEC,
- * the caller's to close), otherwise -1.  ret_notify_fd may be NULL when the
- * filter has no NOTIFY rules.  libseccomp keeps one listener per process,
- * so at most one NOTIFY filter is loaded per process.  Does not release
- * ctx. */
+ * the caller's to close), otherwise -1, which includes a profile whose
+ * NOTIFY rules all named syscalls unknown here.  ret_notify_fd may be NULL
+ * when the filter has no NOTIFY rules (a listener would be closed).
+ * libseccomp keeps one listener per process, so load at most one NOTIFY
+ * filter per process.  Does not release ctx.  Fails with EACCES without
+ * CAP_SYS_ADMIN unless no_new_privs is set. */
 int al_seccomp_load (scmp_filter_ctx ctx, int *ret_notify_fd, struct al_error *err);
 
 /* Connect to the UNIX stream socket at listener_path (linux.seccomp
@@ -93,11 +95,10 @@ int al_seccomp_load (scmp_filter_ctx ctx, int *ret_notify_fd, struct al_error *e
  *
  * pid is the process the filter was loaded in, as the runtime sees it.
  * metadata is listenerMetadata (omitted when NULL).  state_json is the
- * container state (al_state_to_oci_json, status "creating"); it must be a
- * JSON object.  notify_fd stays the caller's. */
+ * container state as text (al_state_to_oci_json dumped, status
+ * "creating"); it must be a JSON object.  notify_fd stays the caller's. */
 int al_seccomp_send_listener (const char *listener_path, int notify_fd, pid_t pid,
-                              const char *metadata, const char *state_json,
-                              struct al_error *err);
+                              const char *metadata, const char *state_json, struct al_error *err);
 
 /* The built-in profile of `sandbox run`, in the spirit of Docker's default:
  * an allowlist of what shells, interpreters and compilers use, everything

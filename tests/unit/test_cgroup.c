@@ -391,8 +391,8 @@ Test (layout, detects_this_hybrid_host)
   cr_assert_eq (al_cgroup_host_detect (NULL, &h, &err), 0, "%s", err.msg);
   cr_expect_eq (al_cgroup_host_layout (h), AL_CGROUP_HYBRID, "layout %s",
                 al_cgroup_layout_name (al_cgroup_host_layout (h)));
-  const char *v1[] = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices",
-                       "blkio" };
+  const char *v1[]
+      = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio" };
   for (size_t i = 0; i < sizeof v1 / sizeof v1[0]; i++)
     {
       cr_expect (al_cgroup_host_has (h, v1[i]), "%s missing", v1[i]);
@@ -419,12 +419,11 @@ Test (layout, parses_pure_v2)
   struct al_cgroup_host *h = NULL;
   struct al_error err = { 0 };
   cr_assert_eq (al_cg_host_parse (v2_mountinfo, "0::/user.slice/session-1.scope\n",
-                                  "cpuset cpu io memory hugetlb pids rdma misc\n", NULL, &h,
-                                  &err),
+                                  "cpuset cpu io memory hugetlb pids rdma misc\n", NULL, &h, &err),
                 0, "%s", err.msg);
   cr_expect_eq (al_cgroup_host_layout (h), AL_CGROUP_V2);
   cr_expect (al_cgroup_host_has (h, "memory"));
-  cr_expect (al_cgroup_host_has (h, "blkio")); /* io */
+  cr_expect (al_cgroup_host_has (h, "blkio"));   /* io */
   cr_expect (al_cgroup_host_has (h, "freezer")); /* cgroup.freeze */
   cr_expect (al_cgroup_host_has (h, "devices")); /* eBPF */
   cr_expect_not (al_cgroup_host_has (h, "net_cls"));
@@ -434,8 +433,7 @@ Test (layout, parses_pure_v2)
   char *p = NULL;
   cr_expect_lt (al_cgroup_resolve_path (h, "/user.slice", "x", &p, &err), 0);
   cr_expect (strstr (err.msg, "own cgroup"), "%s", err.msg);
-  cr_expect_eq (al_cgroup_resolve_path (h, "/user.slice/other", "x", &p, &err), 0, "%s",
-                err.msg);
+  cr_expect_eq (al_cgroup_resolve_path (h, "/user.slice/other", "x", &p, &err), 0, "%s", err.msg);
   free (p);
   al_cgroup_host_free (h);
 }
@@ -478,14 +476,13 @@ Test (layout, parses_v1_with_comounted_controllers)
 
 Test (layout, parses_hybrid_and_mount_subtrees)
 {
-  const char *mi
-      = "31 30 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
-        "32 30 0:29 /docker/abc /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
-        "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+  const char *mi = "31 30 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                   "32 30 0:29 /docker/abc /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+                   "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
   struct al_cgroup_host *h = NULL;
   struct al_error err = { 0 };
-  cr_assert_eq (al_cg_host_parse (mi, "2:pids:/docker/abc/inner\n1:memory:/\n0::/\n",
-                                  "hugetlb", NULL, &h, &err),
+  cr_assert_eq (al_cg_host_parse (mi, "2:pids:/docker/abc/inner\n1:memory:/\n0::/\n", "hugetlb",
+                                  NULL, &h, &err),
                 0, "%s", err.msg);
   cr_expect_eq (al_cgroup_host_layout (h), AL_CGROUP_HYBRID);
   cr_expect_eq (h->where[AL_CG_HUGETLB], h->unified);
@@ -528,8 +525,8 @@ Test (paths, resolves_default_relative_and_absolute)
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
       char *p = NULL;
-      cr_expect_eq (al_cgroup_resolve_path (host, cases[i].in, cases[i].id, &p, &err), 0,
-                    "%s: %s", cases[i].in, err.msg);
+      cr_expect_eq (al_cgroup_resolve_path (host, cases[i].in, cases[i].id, &p, &err), 0, "%s: %s",
+                    cases[i].in, err.msg);
       if (p)
         cr_expect_str_eq (p, cases[i].want);
       free (p);
@@ -622,8 +619,8 @@ Test (lifecycle, create_and_remove_leave_nothing)
   struct al_error err = { 0 };
   cr_expect (al_cgroup_owned (cg));
   cr_expect_eq (al_cgroup_clone_fd (cg), -1, "no CLONE_INTO_CGROUP on a hybrid host");
-  const char *in[] = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices",
-                       "blkio", "cgroup2" };
+  const char *in[]
+      = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio", "cgroup2" };
   for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
     cr_expect (dir_exists (al_cgroup_host_mount (host, in[i]), al_cgroup_path (cg)), "%s: %s",
                in[i], al_cgroup_path (cg));
@@ -750,9 +747,14 @@ Test (lifecycle, remove_waits_while_processes_drain)
 Test (resources, memory_limit_is_applied_and_enforced)
 {
   struct al_cgroup *cg = make_cgroup ();
-  struct al_memory mem = { .has_limit = true, .limit = 32 << 20, .has_swap = true,
-                           .swap = 32 << 20, .has_reservation = true, .reservation = 16 << 20,
-                           .has_swappiness = true, .swappiness = 10 };
+  struct al_memory mem = { .has_limit = true,
+                           .limit = 32 << 20,
+                           .has_swap = true,
+                           .swap = 32 << 20,
+                           .has_reservation = true,
+                           .reservation = 16 << 20,
+                           .has_swappiness = true,
+                           .swappiness = 10 };
   struct al_resources res = { .memory = &mem };
   struct al_error err = { 0 };
   cr_assert_eq (al_cgroup_apply (cg, &res, &err), 0, "%s", err.msg);
@@ -764,23 +766,22 @@ Test (resources, memory_limit_is_applied_and_enforced)
   pid_t pid = spawn (cg, child_hog, (void *) (uintptr_t) 128);
   int status = wait_kid (pid);
   cr_expect (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL,
-             "a child allocating 128 MiB under 32 MiB should be OOM-killed (status %#x)",
-             status);
+             "a child allocating 128 MiB under 32 MiB should be OOM-killed (status %#x)", status);
   struct al_cgroup_stats st;
   cr_assert_eq (al_cgroup_stats (cg, &st, &err), 0, "%s", err.msg);
   cr_expect (st.has_memory);
   cr_expect_geq (st.oom_kills, 1, "oom_kills %" PRIu64, st.oom_kills);
   /* (v1 failcnt stays 0 on recent kernels; the peak shows the limit hit) */
   cr_expect_eq (st.memory_limit, 32 << 20);
-  cr_expect (st.has_memory_peak && st.memory_peak == (32u << 20), "peak %" PRIu64,
-             st.memory_peak);
+  cr_expect (st.has_memory_peak && st.memory_peak == (32u << 20), "peak %" PRIu64, st.memory_peak);
 
   /* update: raise the limit above the current memsw (needs memsw first) */
-  mem = (struct al_memory) { .has_limit = true, .limit = 64 << 20, .has_swap = true,
-                             .swap = 64 << 20 };
+  mem = (struct al_memory){
+    .has_limit = true, .limit = 64 << 20, .has_swap = true, .swap = 64 << 20
+  };
   cr_assert_eq (al_cgroup_apply (cg, &res, &err), 0, "%s", err.msg);
   expect_file (cg, "memory", "memory.limit_in_bytes", "67108864");
-  mem = (struct al_memory) { .has_limit = true, .limit = -1, .has_swap = true, .swap = -1 };
+  mem = (struct al_memory){ .has_limit = true, .limit = -1, .has_swap = true, .swap = -1 };
   cr_assert_eq (al_cgroup_apply (cg, &res, &err), 0, "%s", err.msg);
   struct al_cgroup_stats st2;
   cr_assert_eq (al_cgroup_stats (cg, &st2, &err), 0, "%s", err.msg);
@@ -832,8 +833,13 @@ Test (resources, pids_limit_stops_forks)
 Test (resources, cpu_quota_period_shares)
 {
   struct al_cgroup *cg = make_cgroup ();
-  struct al_cpu cpu = { .has_shares = true, .shares = 512, .has_quota = true, .quota = 50000,
-                        .has_period = true, .period = 200000, .has_burst = true,
+  struct al_cpu cpu = { .has_shares = true,
+                        .shares = 512,
+                        .has_quota = true,
+                        .quota = 50000,
+                        .has_period = true,
+                        .period = 200000,
+                        .has_burst = true,
                         .burst = 10000 };
   struct al_resources res = { .cpu = &cpu };
   struct al_error err = { 0 };
@@ -843,12 +849,16 @@ Test (resources, cpu_quota_period_shares)
   expect_file (cg, "cpu", "cpu.cfs_period_us", "200000");
   expect_file (cg, "cpu", "cpu.cfs_burst_us", "10000");
   /* a quota below the current burst needs the burst lowered first */
-  cpu = (struct al_cpu) { .has_quota = true, .quota = 5000, .has_burst = true, .burst = 1000 };
+  cpu = (struct al_cpu){ .has_quota = true, .quota = 5000, .has_burst = true, .burst = 1000 };
   cr_assert_eq (al_cgroup_apply (cg, &res, &err), 0, "%s", err.msg);
   expect_file (cg, "cpu", "cpu.cfs_quota_us", "5000");
   expect_file (cg, "cpu", "cpu.cfs_burst_us", "1000");
-  cpu = (struct al_cpu) { .has_quota = true, .quota = -1, .has_period = true, .period = 10000,
-                          .has_burst = true, .burst = 0 };
+  cpu = (struct al_cpu){ .has_quota = true,
+                         .quota = -1,
+                         .has_period = true,
+                         .period = 10000,
+                         .has_burst = true,
+                         .burst = 0 };
   cr_assert_eq (al_cgroup_apply (cg, &res, &err), 0, "%s", err.msg);
   expect_file (cg, "cpu", "cpu.cfs_quota_us", "-1");
   expect_file (cg, "cpu", "cpu.cfs_period_us", "10000");
@@ -899,47 +909,48 @@ Test (resources, bad_values_are_refused_before_writing)
   cleanup_free char *lim = read_cg (cg, "memory", "memory.limit_in_bytes");
   cr_expect_str_neq (lim, "67108864");
 
-  res = (struct al_resources) { .pids = &pids };
+  res = (struct al_resources){ .pids = &pids };
   pids.limit = -5;
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "pids.limit: -5"), "%s", err.msg);
   pids.limit = 1LL << 40;
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
 
-  res = (struct al_resources) { .memory = &mem };
-  mem = (struct al_memory) { .has_limit = true, .limit = 0 };
+  res = (struct al_resources){ .memory = &mem };
+  mem = (struct al_memory){ .has_limit = true, .limit = 0 };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "memory.limit"), "%s", err.msg);
-  mem = (struct al_memory) { .has_limit = true, .limit = -7 };
+  mem = (struct al_memory){ .has_limit = true, .limit = -7 };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
-  mem = (struct al_memory) { .has_limit = true, .limit = 64 << 20, .has_swap = true,
-                             .swap = 32 << 20 };
+  mem = (struct al_memory){
+    .has_limit = true, .limit = 64 << 20, .has_swap = true, .swap = 32 << 20
+  };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "memory.swap"), "%s", err.msg);
 
-  res = (struct al_resources) { .cpu = &cpu };
-  cpu = (struct al_cpu) { .has_shares = true, .shares = 1 };
+  res = (struct al_resources){ .cpu = &cpu };
+  cpu = (struct al_cpu){ .has_shares = true, .shares = 1 };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "cpu.shares"), "%s", err.msg);
-  cpu = (struct al_cpu) { .has_quota = true, .quota = 10 };
+  cpu = (struct al_cpu){ .has_quota = true, .quota = 10 };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "cpu.quota"), "%s", err.msg);
-  cpu = (struct al_cpu) { .has_period = true, .period = 5000000 };
+  cpu = (struct al_cpu){ .has_period = true, .period = 5000000 };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "cpu.period"), "%s", err.msg);
 
-  res = (struct al_resources) { .block_io = &bio };
-  bio = (struct al_block_io) { .has_weight = true, .weight = 5000 };
+  res = (struct al_resources){ .block_io = &bio };
+  bio = (struct al_block_io){ .has_weight = true, .weight = 5000 };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "blockIO.weight"), "%s", err.msg);
 
   struct al_hugepage_limit hp = { .page_size = "2XB", .limit = 1 };
-  res = (struct al_resources) { .hugepage_limits = &hp, .n_hugepage_limits = 1 };
+  res = (struct al_resources){ .hugepage_limits = &hp, .n_hugepage_limits = 1 };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "pageSize"), "%s", err.msg);
 
   char *keys[] = { "../memory.max" }, *vals[] = { "1" };
-  res = (struct al_resources) { .unified = { keys, vals, 1 } };
+  res = (struct al_resources){ .unified = { keys, vals, 1 } };
   cr_expect_lt (al_cgroup_apply (cg, &res, &err), 0);
   cr_expect (strstr (err.msg, "not a file name"), "%s", err.msg);
   keys[0] = "cgroup.procs";
@@ -975,11 +986,11 @@ Test (resources, unavailable_controller_names_the_field)
   net.class_id = 0;
   cr_expect_eq (al_cgroup_apply (cg, &res, &err), 0, "%s", err.msg);
   struct al_net_priority prio = { "eth0", 5 };
-  net = (struct al_network) { .priorities = &prio, .n_priorities = 1 };
+  net = (struct al_network){ .priorities = &prio, .n_priorities = 1 };
   cr_expect_eq (al_cgroup_apply (cg, &res, &err), -ENOTSUP);
   cr_expect (strstr (err.msg, "network.priorities: net_prio"), "%s", err.msg);
   struct al_rdma rd = { .device = "mlx5_1", .has_hca_handles = true, .hca_handles = 3 };
-  res = (struct al_resources) { .rdma = &rd, .n_rdma = 1 };
+  res = (struct al_resources){ .rdma = &rd, .n_rdma = 1 };
   cr_expect_eq (al_cgroup_apply (cg, &res, &err), -ENOTSUP);
   cr_expect (strstr (err.msg, "linux.resources.rdma: rdma controller"), "%s", err.msg);
   finish ();
@@ -1011,11 +1022,23 @@ Test (resources, devices_v1_rules_in_order)
   struct al_error err = { 0 };
   struct al_device_rule rules[] = {
     { .allow = false, .type = AL_DEVICE_RULE_ALL, .major = -1, .minor = -1 },
-    { .allow = true, .type = AL_DEVICE_RULE_CHAR, .major = 1, .minor = 3, .has_access = true,
+    { .allow = true,
+      .type = AL_DEVICE_RULE_CHAR,
+      .major = 1,
+      .minor = 3,
+      .has_access = true,
       .access = AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE },
-    { .allow = true, .type = AL_DEVICE_RULE_CHAR, .major = 1, .minor = 5, .has_access = true,
+    { .allow = true,
+      .type = AL_DEVICE_RULE_CHAR,
+      .major = 1,
+      .minor = 5,
+      .has_access = true,
       .access = AL_DEVICE_ACCESS_READ },
-    { .allow = false, .type = AL_DEVICE_RULE_CHAR, .major = 1, .minor = 5, .has_access = true,
+    { .allow = false,
+      .type = AL_DEVICE_RULE_CHAR,
+      .major = 1,
+      .minor = 5,
+      .has_access = true,
       .access = AL_DEVICE_ACCESS_READ },
   };
   struct al_resources res = { .devices = rules, .n_devices = 4 };
@@ -1086,9 +1109,9 @@ Test (resources, hugetlb_on_the_v2_side_of_a_hybrid_host)
   {
     cleanup_close int afd = openat (ufd, "airlock", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cleanup_free char *parent_on = NULL;
-    restore_hugetlb_parent = afd < 0 || (al_cg_read (afd, "cgroup.subtree_control", &parent_on,
-                                                     &err) == 0
-                                         && strstr (parent_on, "hugetlb") == NULL);
+    restore_hugetlb_parent = afd < 0
+                             || (al_cg_read (afd, "cgroup.subtree_control", &parent_on, &err) == 0
+                                 && strstr (parent_on, "hugetlb") == NULL);
   }
   struct al_cgroup *cg = make_cgroup ();
   struct al_hugepage_limit hp = { .page_size = "2MB", .limit = 4 << 20 };
@@ -1327,9 +1350,17 @@ Test (procs, device_ebpf_program_is_enforced)
   cr_assert_geq (ufd, 0);
   struct al_device_rule rules[] = {
     { .allow = false, .type = AL_DEVICE_RULE_ALL, .major = -1, .minor = -1 },
-    { .allow = true, .type = AL_DEVICE_RULE_CHAR, .major = 1, .minor = 3, .has_access = true,
+    { .allow = true,
+      .type = AL_DEVICE_RULE_CHAR,
+      .major = 1,
+      .minor = 3,
+      .has_access = true,
       .access = AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE },
-    { .allow = true, .type = AL_DEVICE_RULE_CHAR, .major = 1, .minor = 5, .has_access = true,
+    { .allow = true,
+      .type = AL_DEVICE_RULE_CHAR,
+      .major = 1,
+      .minor = 5,
+      .has_access = true,
       .access = AL_DEVICE_ACCESS_WRITE },
   };
   struct bpf_insn *insns = NULL;
@@ -1384,10 +1415,10 @@ Test (v2, cpu_max_strings)
   c.quota = -1;
   cr_assert_eq (al_cg_cpu_max_string (&c, NULL, buf, sizeof buf, &err), 0);
   cr_expect_str_eq (buf, "max 100000");
-  c = (struct al_cpu) { .has_period = true, .period = 200000 };
+  c = (struct al_cpu){ .has_period = true, .period = 200000 };
   cr_assert_eq (al_cg_cpu_max_string (&c, "20000 50000\n", buf, sizeof buf, &err), 0);
   cr_expect_str_eq (buf, "20000 200000");
-  c = (struct al_cpu) { .has_quota = true, .quota = 25000 };
+  c = (struct al_cpu){ .has_quota = true, .quota = 25000 };
   cr_assert_eq (al_cg_cpu_max_string (&c, NULL, buf, sizeof buf, &err), 0);
   cr_expect_str_eq (buf, "25000 100000");
   cr_assert_eq (al_cg_cpu_max_string (&c, "max 40000\n", buf, sizeof buf, &err), 0);
@@ -1398,8 +1429,8 @@ Test (v2, swap_conversion)
 {
   char buf[32];
   struct al_error err = { 0 };
-  struct al_memory m = { .has_limit = true, .limit = 100 << 20, .has_swap = true,
-                         .swap = 300 << 20 };
+  struct al_memory m
+      = { .has_limit = true, .limit = 100 << 20, .has_swap = true, .swap = 300 << 20 };
   cr_assert_eq (al_cg_swap_max_string (&m, buf, sizeof buf, &err), 0);
   cr_expect_str_eq (buf, "209715200");
   m.swap = m.limit;
@@ -1408,11 +1439,10 @@ Test (v2, swap_conversion)
   m.swap = -1;
   cr_assert_eq (al_cg_swap_max_string (&m, buf, sizeof buf, &err), 0);
   cr_expect_str_eq (buf, "max");
-  m = (struct al_memory) { .has_swap = true, .swap = 1 << 20 };
+  m = (struct al_memory){ .has_swap = true, .swap = 1 << 20 };
   cr_expect_lt (al_cg_swap_max_string (&m, buf, sizeof buf, &err), 0);
   cr_expect (strstr (err.msg, "needs a memory limit"), "%s", err.msg);
-  m = (struct al_memory) { .has_limit = true, .limit = 2 << 20, .has_swap = true,
-                           .swap = 1 << 20 };
+  m = (struct al_memory){ .has_limit = true, .limit = 2 << 20, .has_swap = true, .swap = 1 << 20 };
   cr_expect_lt (al_cg_swap_max_string (&m, buf, sizeof buf, &err), 0);
 }
 
@@ -1421,7 +1451,8 @@ Test (v2, io_max_lines)
   struct al_throttle_device rbps[] = { { 8, 0, 600 } };
   struct al_throttle_device wbps[] = { { 8, 0, 0 } };
   struct al_throttle_device wiops[] = { { 8, 16, 300 }, { 8, 0, 7 } };
-  struct al_block_io b = { .throttle_read_bps = { rbps, 1 }, .throttle_write_bps = { wbps, 1 },
+  struct al_block_io b = { .throttle_read_bps = { rbps, 1 },
+                           .throttle_write_bps = { wbps, 1 },
                            .throttle_write_iops = { wiops, 2 } };
   char *out = NULL;
   struct al_error err = { 0 };
@@ -1449,7 +1480,11 @@ Test (v2, device_program_shape)
 
   struct al_device_rule rules[] = {
     { .allow = false, .type = AL_DEVICE_RULE_ALL, .major = -1, .minor = -1 },
-    { .allow = true, .type = AL_DEVICE_RULE_CHAR, .major = 1, .minor = 3, .has_access = true,
+    { .allow = true,
+      .type = AL_DEVICE_RULE_CHAR,
+      .major = 1,
+      .minor = 3,
+      .has_access = true,
       .access = AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE },
     { .allow = true, .type = AL_DEVICE_RULE_BLOCK, .major = 8, .minor = -1 },
   };
@@ -1476,8 +1511,8 @@ Test (v2, device_program_shape)
   free (p);
 
   /* a trailing allow-all makes everything before it unreachable */
-  struct al_device_rule all = { .allow = true, .type = AL_DEVICE_RULE_ALL, .major = -1,
-                                .minor = -1 };
+  struct al_device_rule all
+      = { .allow = true, .type = AL_DEVICE_RULE_ALL, .major = -1, .minor = -1 };
   struct al_device_rule two[] = { rules[1], all };
   cr_assert_eq (al_cg_devices_bpf_build (two, 2, &p, &n, &err), 0);
   cr_expect_eq (n, 8);
@@ -1488,13 +1523,15 @@ Test (v2, device_program_shape)
 Test (v2, v1_device_rule_strings)
 {
   char buf[64];
-  struct al_device_rule r = { .allow = false, .type = AL_DEVICE_RULE_ALL, .major = -1,
-                              .minor = -1 };
+  struct al_device_rule r
+      = { .allow = false, .type = AL_DEVICE_RULE_ALL, .major = -1, .minor = -1 };
   al_cg_v1_device_rule_string (&r, buf, sizeof buf);
   cr_expect_str_eq (buf, "a *:* rwm");
-  r = (struct al_device_rule) { .type = AL_DEVICE_RULE_CHAR, .major = 136, .minor = -1,
-                                .has_access = true, .access = AL_DEVICE_ACCESS_READ
-                                                              | AL_DEVICE_ACCESS_MKNOD };
+  r = (struct al_device_rule){ .type = AL_DEVICE_RULE_CHAR,
+                               .major = 136,
+                               .minor = -1,
+                               .has_access = true,
+                               .access = AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_MKNOD };
   al_cg_v1_device_rule_string (&r, buf, sizeof buf);
   cr_expect_str_eq (buf, "c 136:* rm");
 }

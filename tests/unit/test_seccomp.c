@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <linux/keyctl.h>
 #include <poll.h>
@@ -50,8 +51,39 @@ extern char **environ;
 
 /* ------------------------------------------------------------------ helpers */
 
+/* A scratch directory for the tests that need one (.init = make_scratch).
+ * Each test runs in its own process.  A test removes it itself before its
+ * final assertions; the .fini is the fallback when an assertion failed
+ * earlier (criterion does not always get to run it). */
+static char scratch[] = "/tmp/al-seccomp-XXXXXX";
+static bool scratch_made;
+
+static void
+make_scratch (void)
+{
+  cr_assert_not_null (mkdtemp (scratch));
+  scratch_made = true;
+}
+
+static int
+remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+  remove (path);
+  return 0;
+}
+
+static void
+remove_scratch (void)
+{
+  if (scratch_made)
+    nftw (scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  scratch_made = false;
+}
+
+#define SCRATCH .init = make_scratch, .fini = remove_scratch
+
 /* Parse a config whose linux.seccomp is the printf-formatted fragment. */
-static struct al_config *
+__attribute__ ((format (printf, 1, 0))) static struct al_config *
 parse_profile (const char *fmt, va_list ap)
 {
   cleanup_free char *fragment = NULL;
@@ -178,8 +210,8 @@ expect_child_ok (child_fn fn, void *arg)
     {                                                                                              \
       long r_ = (r);                                                                               \
       int errno_ = errno;                                                                          \
-      CHECK (r_ == -1 && errno_ == (e), "%s: expected errno %d (%s), got %ld errno %d (%s)",       \
-             what, (e), strerrorname_np (e), r_, errno_, strerrorname_np (errno_));                \
+      CHECK (r_ == -1 && errno_ == (e), "%s: expected errno %d (%s), got %ld errno %d (%s)", what, \
+             (e), strerrorname_np (e), r_, errno_, strerrorname_np (errno_));                      \
     }                                                                                              \
   while (0)
 
@@ -409,8 +441,7 @@ child_umask (void *arg, char *msg, size_t size)
       = compile_ok ("{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
                     "{'names': ['umask'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': %d, "
                     "'args': [{'index': 0, 'op': '%s', 'value': %llu, 'valueTwo': %llu}]}]}",
-                    EXDEV, c->op, (unsigned long long) c->value,
-                    (unsigned long long) c->value_two);
+                    EXDEV, c->op, (unsigned long long) c->value, (unsigned long long) c->value_two);
   if (child_load (ctx, msg, size))
     return 1;
   CHECK_ERRNO (syscall (SYS_umask, c->denied), EXDEV, "umask (should match)");
@@ -550,14 +581,14 @@ child_default_eperm (void *arg, char *msg, size_t size)
 /* libseccomp refuses a rule whose action is the default one (EACCES). */
 Test (seccomp, rules_equal_to_the_default_are_skipped)
 {
-  scmp_filter_ctx ctx = compile_ok (
-      "{'defaultAction': 'SCMP_ACT_ERRNO', 'syscalls': ["
-      "{'names': ['exit_group'], 'action': 'SCMP_ACT_ALLOW'},"
-      "{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO'},"
-      "{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': %d, "
-      " 'args': [{'index': 0, 'op': 'SCMP_CMP_NE', 'value': 0}]},"
-      "{'names': ['getppid'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': %d}]}",
-      EPERM, EXDEV);
+  scmp_filter_ctx ctx
+      = compile_ok ("{'defaultAction': 'SCMP_ACT_ERRNO', 'syscalls': ["
+                    "{'names': ['exit_group'], 'action': 'SCMP_ACT_ALLOW'},"
+                    "{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO'},"
+                    "{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': %d, "
+                    " 'args': [{'index': 0, 'op': 'SCMP_CMP_NE', 'value': 0}]},"
+                    "{'names': ['getppid'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': %d}]}",
+                    EPERM, EXDEV);
   expect_child_ok (child_default_eperm, ctx);
   seccomp_release (ctx);
 
@@ -592,7 +623,7 @@ static long
 i386_getpid (void)
 {
   long r;
-  __asm__ volatile ("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
   return r;
 }
 
@@ -632,8 +663,8 @@ Test (seccomp, x86_rules_filter_32_bit_syscalls)
   ctx = compile_ok ("{'defaultAction': 'SCMP_ACT_ALLOW', %s}", rule);
   struct child_result res = run_child (child_i386_getpid, ctx);
   seccomp_release (ctx);
-  cr_assert (WIFSIGNALED (res.status) && WTERMSIG (res.status) == SIGSYS,
-             "status %#x: %s", res.status, res.msg);
+  cr_assert (WIFSIGNALED (res.status) && WTERMSIG (res.status) == SIGSYS, "status %#x: %s",
+             res.status, res.msg);
 }
 #endif
 
@@ -691,8 +722,9 @@ Test (seccomp, tsync_filters_every_thread)
 
 Test (seccomp, log_and_spec_allow_flags)
 {
-  scmp_filter_ctx ctx = compile_ok ("{'defaultAction': 'SCMP_ACT_ALLOW', 'flags': "
-                                    "['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW']}");
+  scmp_filter_ctx ctx
+      = compile_ok ("{'defaultAction': 'SCMP_ACT_ALLOW', 'flags': "
+                    "['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW']}");
   uint32_t value = 0;
   cr_assert_eq (seccomp_attr_get (ctx, SCMP_FLTATR_CTL_LOG, &value), 0);
   cr_assert_eq (value, 1);
@@ -746,8 +778,7 @@ child_notify (void *arg, char *msg, size_t size)
             "{\"ociVersion\": \"1.2.0\", \"id\": \"c1\", \"status\": \"creating\", "
             "\"pid\": %d, \"bundle\": \"/b\"}",
             (int) getpid ());
-  CHECK (al_seccomp_send_listener (nc->listener_path, notify_fd, getpid (), "meta=1", state,
-                                   &err)
+  CHECK (al_seccomp_send_listener (nc->listener_path, notify_fd, getpid (), "meta=1", state, &err)
              == 0,
          "send listener: %s", err.msg);
   close (notify_fd);
@@ -807,12 +838,10 @@ listen_at (const char *dir, const char *name, char **ret_path)
   return lfd;
 }
 
-Test (seccomp, notify_listener_receives_and_answers, .timeout = 60)
+Test (seccomp, notify_listener_receives_and_answers, .timeout = 60, SCRATCH)
 {
-  char dir[] = "/tmp/al-seccomp-XXXXXX";
-  cr_assert_not_null (mkdtemp (dir));
   cleanup_free char *path = NULL;
-  cleanup_close int lfd = listen_at (dir, "listener.sock", &path);
+  cleanup_close int lfd = listen_at (scratch, "listener.sock", &path);
 
   scmp_filter_ctx ctx = compile_ok ("{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '%s', "
                                     "'flags': ['SECCOMP_FILTER_FLAG_TSYNC'], 'syscalls': ["
@@ -831,8 +860,7 @@ Test (seccomp, notify_listener_receives_and_answers, .timeout = 60)
   char buf[4096];
   cleanup_close int notify_fd = -1;
   receive_listener (lfd, buf, sizeof buf, &notify_fd);
-  unlink (path);
-  rmdir (dir);
+  remove_scratch ();
 
   json_error_t jerr;
   json_t *msg = json_loads (buf, 0, &jerr);
@@ -871,13 +899,11 @@ Test (seccomp, notify_listener_receives_and_answers, .timeout = 60)
 
 /* --------------------------------------------------------------- listener */
 
-Test (seccomp, send_listener_sends_state_and_fd)
+Test (seccomp, send_listener_sends_state_and_fd, SCRATCH)
 {
   /* A directory deep enough that the socket path does not fit sun_path. */
-  char dir[] = "/tmp/al-seccomp-XXXXXX";
-  cr_assert_not_null (mkdtemp (dir));
   char deep[512];
-  snprintf (deep, sizeof deep, "%s/%s", dir,
+  snprintf (deep, sizeof deep, "%s/%s", scratch,
             "a-rather-long-directory-name-to-push-the-path-beyond-sun_path-"
             "which-holds-only-108-bytes");
   cr_assert_eq (mkdir (deep, 0700), 0);
@@ -897,9 +923,7 @@ Test (seccomp, send_listener_sends_state_and_fd)
   char buf[4096];
   cleanup_close int fd = -1;
   receive_listener (lfd, buf, sizeof buf, &fd);
-  unlink (path);
-  rmdir (deep);
-  rmdir (dir);
+  remove_scratch ();
 
   char expected[1024];
   snprintf (expected, sizeof expected,
@@ -917,20 +941,17 @@ Test (seccomp, send_listener_sends_state_and_fd)
   close (pipefd[0]);
 }
 
-Test (seccomp, send_listener_without_metadata)
+Test (seccomp, send_listener_without_metadata, SCRATCH)
 {
-  char dir[] = "/tmp/al-seccomp-XXXXXX";
-  cr_assert_not_null (mkdtemp (dir));
   cleanup_free char *path = NULL;
-  cleanup_close int lfd = listen_at (dir, "l.sock", &path);
+  cleanup_close int lfd = listen_at (scratch, "l.sock", &path);
   struct al_error err = { 0 };
   int r = al_seccomp_send_listener (path, 0, 5, NULL, "{\"id\": \"x\"}", &err);
   cr_assert_eq (r, 0, "%s", err.msg);
   char buf[1024];
   cleanup_close int fd = -1;
   receive_listener (lfd, buf, sizeof buf, &fd);
-  unlink (path);
-  rmdir (dir);
+  remove_scratch ();
   char expected[256];
   snprintf (expected, sizeof expected,
             "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":5,\"state\":{\"id\":\"x\"}}",
@@ -957,6 +978,7 @@ Test (seccomp, send_listener_errors)
   cr_assert_str_eq (err.msg, "linux.seccomp.listenerMetadata: not valid UTF-8");
 
   cr_assert_eq (al_seccomp_send_listener ("/x", -1, 1, NULL, "{}", &err), -EBADF);
+  cr_assert_str_eq (err.msg, "seccomp listener: notify fd -1: Bad file descriptor");
 }
 
 /* ------------------------------------------------------------------- load */
@@ -1006,7 +1028,9 @@ Test (seccomp, arg_index_out_of_range)
     { .names = names, .n_names = 1, .action = AL_SECCOMP_ACT_ERRNO, .args = args, .n_args = 2 },
   };
   struct al_seccomp spec = {
-    .default_action = AL_SECCOMP_ACT_ALLOW, .syscalls = calls, .n_syscalls = 2,
+    .default_action = AL_SECCOMP_ACT_ALLOW,
+    .syscalls = calls,
+    .n_syscalls = 2,
   };
   expect_spec_error (&spec, EINVAL,
                      "linux.seccomp.syscalls[1].args[1].index: 6 is out of range (0..5)");
@@ -1038,8 +1062,7 @@ Test (seccomp, errno_ret_with_an_action_that_takes_none)
                         "linux.seccomp.syscalls[0].errnoRet: 4096 is out of range (0..4095)",
                         "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
                         "{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 4096}]}");
-  expect_compile_error (EINVAL,
-                        "linux.seccomp.defaultErrnoRet: 65536 is out of range (0..65535)",
+  expect_compile_error (EINVAL, "linux.seccomp.defaultErrnoRet: 65536 is out of range (0..65535)",
                         "{'defaultAction': 'SCMP_ACT_TRACE', 'defaultErrnoRet': 65536}");
 }
 
@@ -1055,7 +1078,9 @@ Test (seccomp, bad_architectures)
 {
   enum al_seccomp_arch archs[] = { AL_SECCOMP_ARCH_X86, (enum al_seccomp_arch) 99 };
   struct al_seccomp spec = {
-    .default_action = AL_SECCOMP_ACT_ALLOW, .architectures = archs, .n_architectures = 2,
+    .default_action = AL_SECCOMP_ACT_ALLOW,
+    .architectures = archs,
+    .n_architectures = 2,
   };
   expect_spec_error (&spec, EINVAL, "linux.seccomp.architectures[1]: unknown architecture 99");
 
@@ -1192,12 +1217,10 @@ child_default_ordinary (void *arg, char *msg, size_t size)
   return 0;
 }
 
-Test (seccomp, default_profile_allows_ordinary_work, .timeout = 60)
+Test (seccomp, default_profile_allows_ordinary_work, .timeout = 60, SCRATCH)
 {
-  char dir[] = "/tmp/al-seccomp-XXXXXX";
-  cr_assert_not_null (mkdtemp (dir));
-  struct child_result res = run_child (child_default_ordinary, dir);
-  rmdir (dir);
+  struct child_result res = run_child (child_default_ordinary, scratch);
+  remove_scratch ();
   cr_assert (WIFEXITED (res.status) && WEXITSTATUS (res.status) == 0,
              "child failed (status %#x): %s", res.status, res.msg);
 }
@@ -1247,14 +1270,10 @@ child_default_programs (void *arg, char *msg, size_t size)
   return 0;
 }
 
-Test (seccomp, default_profile_runs_shell_compiler_python, .timeout = 120)
+Test (seccomp, default_profile_runs_shell_compiler_python, .timeout = 120, SCRATCH)
 {
-  char dir[] = "/tmp/al-seccomp-XXXXXX";
-  cr_assert_not_null (mkdtemp (dir));
-  struct child_result res = run_child (child_default_programs, dir);
-  char cmd[256];
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq (system (cmd), 0);
+  struct child_result res = run_child (child_default_programs, scratch);
+  remove_scratch ();
   cr_assert (WIFEXITED (res.status) && WEXITSTATUS (res.status) == 0,
              "child failed (status %#x): %s", res.status, res.msg);
 }
@@ -1300,7 +1319,9 @@ child_default_denied (void *arg, char *msg, size_t size)
   const struct denied_call calls[] = {
     { "mount", SYS_mount, { L ("none"), L (dir), L ("tmpfs"), 0, 0 }, EPERM },
     { "umount2", SYS_umount2, { L ("/nonexistent-airlock"), 0 }, EPERM },
-    { "pivot_root", SYS_pivot_root, { L ("/nonexistent-airlock"), L ("/nonexistent-airlock") },
+    { "pivot_root",
+      SYS_pivot_root,
+      { L ("/nonexistent-airlock"), L ("/nonexistent-airlock") },
       EPERM },
     { "move_mount", SYS_move_mount, { -1, L (""), -1, L (""), 0 }, EPERM },
     { "open_tree", SYS_open_tree, { -1, L ("/nonexistent-airlock"), 0 }, EPERM },
@@ -1315,14 +1336,15 @@ child_default_denied (void *arg, char *msg, size_t size)
     { "clone3", SYS_clone3, { 0, 0 }, ENOSYS },
     { "setns", SYS_setns, { -1, 0 }, EPERM },
     { "keyctl", SYS_keyctl, { KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0 }, EPERM },
-    { "add_key", SYS_add_key, { L ("user"), L ("airlock-test"), L ("x"), 1,
-                                KEY_SPEC_PROCESS_KEYRING }, EPERM },
+    { "add_key",
+      SYS_add_key,
+      { L ("user"), L ("airlock-test"), L ("x"), 1, KEY_SPEC_PROCESS_KEYRING },
+      EPERM },
     { "request_key", SYS_request_key, { L ("user"), L ("airlock-none"), 0, 0 }, EPERM },
     { "bpf", SYS_bpf, { 0, 0, 0 }, EPERM },
     { "perf_event_open", SYS_perf_event_open, { 0, 0, -1, -1, 0 }, EPERM },
     { "ptrace(PTRACE_ATTACH)", SYS_ptrace, { PTRACE_ATTACH, sleeper, 0, 0 }, EPERM },
-    { "process_vm_readv", SYS_process_vm_readv, { sleeper, L (&iov), 1, L (&iov), 1, 0 },
-      EPERM },
+    { "process_vm_readv", SYS_process_vm_readv, { sleeper, L (&iov), 1, L (&iov), 1, 0 }, EPERM },
     { "userfaultfd", SYS_userfaultfd, { O_CLOEXEC }, EPERM },
     { "io_uring_setup", SYS_io_uring_setup, { 1, 0 }, EPERM },
     { "init_module", SYS_init_module, { 0, 0, L ("") }, EPERM },
@@ -1356,10 +1378,14 @@ child_default_denied (void *arg, char *msg, size_t size)
     { "vhangup", SYS_vhangup, { 0 }, EPERM },
     { "personality(ADDR_NO_RANDOMIZE)", SYS_personality, { 0x0040000 }, EPERM },
     { "ioctl(TIOCSTI)", SYS_ioctl, { null_fd, TIOCSTI, L (&c) }, EPERM },
-    { "ioctl(TIOCSTI | 1 << 32)", SYS_ioctl, { null_fd, (long) (TIOCSTI | (1UL << 32)), L (&c) },
+    { "ioctl(TIOCSTI | 1 << 32)",
+      SYS_ioctl,
+      { null_fd, (long) (TIOCSTI | (1UL << 32)), L (&c) },
       EPERM },
-    { "ioctl(TIOCSTI sign-extended)", SYS_ioctl,
-      { null_fd, (long) (TIOCSTI | 0xffffffff00000000UL), L (&c) }, EPERM },
+    { "ioctl(TIOCSTI sign-extended)",
+      SYS_ioctl,
+      { null_fd, (long) (TIOCSTI | 0xffffffff00000000UL), L (&c) },
+      EPERM },
   };
 
   if (child_load_default (msg, size))
@@ -1375,21 +1401,19 @@ child_default_denied (void *arg, char *msg, size_t size)
         child_exit (0); /* the filter let a clone through: this is the new child */
       if (r > 0 && d->nr == SYS_clone)
         wait_for ((pid_t) r);
-      CHECK (r == -1 && e == d->expected_errno,
-             "%s: expected errno %d (%s), got %ld errno %d (%s)", d->what, d->expected_errno,
-             strerrorname_np (d->expected_errno), r, e, strerrorname_np (e));
+      CHECK (r == -1 && e == d->expected_errno, "%s: expected errno %d (%s), got %ld errno %d (%s)",
+             d->what, d->expected_errno, strerrorname_np (d->expected_errno), r, e,
+             strerrorname_np (e));
     }
   kill (sleeper, SIGKILL);
   wait_for (sleeper);
   return 0;
 }
 
-Test (seccomp, default_profile_denies_privileged_calls, .timeout = 60)
+Test (seccomp, default_profile_denies_privileged_calls, .timeout = 60, SCRATCH)
 {
-  char dir[] = "/tmp/al-seccomp-XXXXXX";
-  cr_assert_not_null (mkdtemp (dir));
-  struct child_result res = run_child (child_default_denied, dir);
-  rmdir (dir);
+  struct child_result res = run_child (child_default_denied, scratch);
+  remove_scratch ();
   cr_assert (WIFEXITED (res.status) && WEXITSTATUS (res.status) == 0,
              "child failed (status %#x): %s", res.status, res.msg);
 }
