@@ -42,6 +42,11 @@ int al_cmd_spec (struct al_cli *cli, int argc, char **argv, struct al_error *err
 int al_cmd_features (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_state (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_list (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_create (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_start (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_run (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_kill (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_delete (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 
 /* Print a JSON value to stdout (indented) followed by a newline. */
 struct json_t;

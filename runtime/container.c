@@ -217,7 +217,6 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
         .config = c,
         .sync_fd = sync[1],
         .fifo_fd = fifo_fd,
-        .bundle_fd = bundle_fd,
         .bundle = bundle,
         .no_pivot = o->no_pivot,
         .preserve_fds = o->preserve_fds,
@@ -343,6 +342,7 @@ al_container_start (const char *root, const char *id, struct al_log *log, struct
 {
   struct al_state_handle *h = NULL;
   struct al_state *st = NULL;
+  cleanup_close int fifo = -1;
   int ret = open_and_read (root, id, 0, &h, &st, err);
   if (ret < 0)
     return ret;
@@ -359,7 +359,7 @@ al_container_start (const char *root, const char *id, struct al_log *log, struct
       goto out;
     }
 
-  cleanup_close int fifo = openat (al_state_dir_fd (h), EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  fifo = openat (al_state_dir_fd (h), EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0)
     {
       ret = al_error_set (err, errno, "%s: open exec fifo", id);

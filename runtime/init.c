@@ -28,6 +28,7 @@
 #include "capabilities.h"
 #include "cleanup.h"
 #include "identity.h"
+#include "safepath.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rlimits.h"
@@ -219,7 +220,12 @@ setup (const struct al_init_ctx *ctx, scmp_filter_ctx *seccomp_ctx, char *exe, s
 
   struct al_rootfs_opts ropts = { .no_pivot = ctx->no_pivot };
   int root_fd = -1;
-  ret = al_rootfs_prepare (c, ctx->bundle_fd, &ropts, &root_fd, err);
+  /* Reopen the bundle here: an fd opened before clone3 points into the
+   * host's mount namespace, and mount(2) refuses sources from another one. */
+  cleanup_close int bundle_fd = open (ctx->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (bundle_fd < 0)
+    return al_error_set (err, errno, "bundle `%s`", ctx->bundle);
+  ret = al_rootfs_prepare (c, bundle_fd, &ropts, &root_fd, err);
   if (ret < 0)
     return ret;
   ret = al_rootfs_pivot (c, root_fd, &ropts, err);
@@ -247,6 +253,12 @@ al_init_run (const struct al_init_ctx *ctx)
   /* CVE-2019-5736: until the execve this process is airlock; nothing in the
    * container may open /proc/PID/exe or ptrace it. */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  /* Drop what clone3 copied from airlock at once: the state directory's
+   * flock (held by create until it returns), cgroup directories, the bundle. */
+  int keep[2] = { ctx->sync_fd, ctx->fifo_fd };
+  if (al_close_fds_from (3 + ctx->preserve_fds, keep, 2, &err) < 0)
+    _exit (1);
 
   if (al_sync_recv (ctx->sync_fd, &msg, &err) < 0 || msg.type != AL_SYNC_GO)
     _exit (1);

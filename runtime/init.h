@@ -39,7 +39,6 @@ struct al_init_ctx
   const struct al_config *config;
   int sync_fd;     /* init's end of the socketpair */
   int fifo_fd;     /* exec.fifo, O_RDWR */
-  int bundle_fd;   /* O_PATH of the bundle directory */
   const char *bundle;
   bool no_pivot;
   int preserve_fds; /* fds 3 .. 3+N-1 survive into the container */

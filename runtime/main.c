@@ -20,9 +20,14 @@
 #include "cli.h"
 
 static const struct al_verb verbs[] = {
+  { "create", "create a container from a bundle; it waits for start", al_cmd_create },
+  { "delete", "delete a container and everything it holds", al_cmd_delete },
   { "features", "print the OCI features this runtime supports (JSON)", al_cmd_features },
+  { "kill", "send a signal to a container's init (or all its processes)", al_cmd_kill },
   { "list", "list containers", al_cmd_list },
+  { "run", "create and start a container, wait, exit with its status", al_cmd_run },
   { "spec", "write a default config.json into a bundle", al_cmd_spec },
+  { "start", "start a created container's process", al_cmd_start },
   { "state", "print a container's OCI state (JSON)", al_cmd_state },
 };
 
@@ -206,5 +211,5 @@ main (int argc, char **argv)
   if (ret < 0)
     al_log_error (&cli.log, "%s", err.msg);
   al_log_close (&cli.log);
-  return ret < 0 ? 1 : 0;
+  return ret < 0 ? 1 : ret;
 }
