@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
@@ -37,8 +38,14 @@ al_ns_type_flag (enum al_namespace_type type)
   return type < AL_NS__COUNT ? ns_flags[type] : 0;
 }
 
-uint64_t
-al_ns_clone_flags (const struct al_config *c)
+/* Made by the init itself once it stands in its cgroups (al_ns_set_names),
+ * not by clone3: a cgroup namespace is rooted at the cgroup of its
+ * creator, and the v1 hierarchies are only entered after the clone; a time
+ * namespace takes its offsets only before any process is in it. */
+#define LATE_NS_FLAGS (CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+static uint64_t
+created_flags (const struct al_config *c)
 {
   uint64_t flags = 0;
   if (c->linux_spec == NULL)
@@ -50,6 +57,12 @@ al_ns_clone_flags (const struct al_config *c)
         flags |= (uint64_t) ns_flags[ns->type];
     }
   return flags;
+}
+
+uint64_t
+al_ns_clone_flags (const struct al_config *c)
+{
+  return created_flags (c) & ~(uint64_t) LATE_NS_FLAGS;
 }
 
 void
@@ -172,9 +185,70 @@ al_ns_write_id_maps (pid_t pid, const struct al_config *c, struct al_error *err)
   return 0;
 }
 
+static int
+write_time_offsets (const struct al_linux *l, struct al_error *err)
+{
+  char buf[128];
+  size_t len = 0;
+  if (l->time_offset_monotonic.present)
+    len += (size_t) snprintf (buf + len, sizeof buf - len, "monotonic %" PRId64 " %" PRIu32 "\n",
+                              l->time_offset_monotonic.secs, l->time_offset_monotonic.nanosecs);
+  if (l->time_offset_boottime.present)
+    len += (size_t) snprintf (buf + len, sizeof buf - len, "boottime %" PRId64 " %" PRIu32 "\n",
+                              l->time_offset_boottime.secs, l->time_offset_boottime.nanosecs);
+  if (len == 0)
+    return 0;
+  cleanup_close int fd = open ("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return al_error_set (err, errno, "linux.timeOffsets: open /proc/self/timens_offsets");
+  /* One write per clock: the kernel takes a line at a time. */
+  for (char *line = buf; *line;)
+    {
+      char *nl = strchr (line, '\n');
+      size_t n = (size_t) (nl - line) + 1;
+      if (write (fd, line, n) != (ssize_t) n)
+        return al_error_set (err, errno, "linux.timeOffsets: write `%.*s`", (int) n - 1, line);
+      line = nl + 1;
+    }
+  return 0;
+}
+
+/* The cgroup and time namespaces the config creates (LATE_NS_FLAGS). */
+static int
+create_late_namespaces (const struct al_config *c, struct al_error *err)
+{
+  uint64_t late = created_flags (c) & LATE_NS_FLAGS;
+  if (late & CLONE_NEWCGROUP)
+    {
+      if (unshare (CLONE_NEWCGROUP) < 0)
+        return al_error_set (err, errno, "create the cgroup namespace");
+    }
+  if (late & CLONE_NEWTIME)
+    {
+      /* unshare() puts only our children in it: set the offsets while it
+         is empty, then enter it ourselves. */
+      if (unshare (CLONE_NEWTIME) < 0)
+        return al_error_set (err, errno, "create the time namespace");
+      int r = write_time_offsets (c->linux_spec, err);
+      if (r < 0)
+        return r;
+      cleanup_close int fd = open ("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns (fd, CLONE_NEWTIME) < 0)
+        return al_error_set (err, errno, "enter the time namespace");
+    }
+  else if (c->linux_spec
+           && (c->linux_spec->time_offset_monotonic.present
+               || c->linux_spec->time_offset_boottime.present))
+    return al_error_reason (err, EINVAL, "linux.timeOffsets: needs a time namespace of its own");
+  return 0;
+}
+
 int
 al_ns_set_names (const struct al_config *c, struct al_error *err)
 {
+  int r = create_late_namespaces (c, err);
+  if (r < 0)
+    return r;
   if (c->hostname == NULL && c->domainname == NULL)
     return 0;
   const struct al_namespace *uts = al_config_find_namespace (c, AL_NS_UTS);

@@ -5,8 +5,10 @@
  * by the init with setns() (al_ns_join), the user namespace first so the
  * others are joined with its privileges.  The parent writes the uid/gid
  * maps of a new user namespace (al_ns_write_id_maps) before the init runs
- * past its first sync point.  Time namespace offsets are written by the
- * init itself before anything enters the namespace.
+ * past its first sync point.  The cgroup and time namespaces are the
+ * exception: the init creates them itself (al_ns_set_names) once it stands
+ * in its cgroups, so the cgroup namespace is rooted at the container's
+ * cgroup, and the time offsets are written before anything enters it.
  */
 #ifndef AL_NAMESPACES_H
 #define AL_NAMESPACES_H
@@ -17,7 +19,8 @@
 #include "error.h"
 #include "oci_config.h"
 
-/* CLONE_NEW* flags of the namespaces the config creates (no path). */
+/* CLONE_NEW* flags of the namespaces clone3 creates: those the config
+ * lists without a path, but cgroup and time. */
 uint64_t al_ns_clone_flags (const struct al_config *c);
 
 /* The CLONE_NEW* flag of one namespace type. */
@@ -41,8 +44,10 @@ void al_ns_close_joined (int fds[AL_NS__COUNT]);
  * user namespace (as the kernel then requires). */
 int al_ns_write_id_maps (pid_t pid, const struct al_config *c, struct al_error *err);
 
-/* Set hostname and domainname (needs a uts namespace of its own; an error
- * otherwise, as the spec requires). */
+/* After the joins, in the init: create the cgroup namespace and the time
+ * namespace (with linux.timeOffsets) the config asks for, then set hostname
+ * and domainname (needs a uts namespace of its own; an error otherwise, as
+ * the spec requires). */
 int al_ns_set_names (const struct al_config *c, struct al_error *err);
 
 #endif

@@ -22,8 +22,11 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "console.h"
 #include "file.h"
+#include "hooks.h"
 #include "init.h"
+#include "seccomp.h"
 #include "namespaces.h"
 #include "oci_config.h"
 #include "state.h"
@@ -90,6 +93,127 @@ wait_gone (pid_t pid, int pidfd)
     }
 }
 
+/* The devices cgroup rules in force: the config's, then what every
+ * container needs (the nodes airlock makes in /dev, mknod of anything, as
+ * runc allows), then the config's linux.devices.  Later rules win. */
+static int
+apply_resources (struct al_cgroup *cg, const struct al_config *c, struct al_error *err)
+{
+  static const struct al_device_rule defaults[] = {
+#define RWM (AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE | AL_DEVICE_ACCESS_MKNOD)
+    { true, AL_DEVICE_RULE_CHAR, -1, -1, true, AL_DEVICE_ACCESS_MKNOD },
+    { true, AL_DEVICE_RULE_BLOCK, -1, -1, true, AL_DEVICE_ACCESS_MKNOD },
+    { true, AL_DEVICE_RULE_CHAR, 1, 3, true, RWM },   /* null */
+    { true, AL_DEVICE_RULE_CHAR, 1, 5, true, RWM },   /* zero */
+    { true, AL_DEVICE_RULE_CHAR, 1, 7, true, RWM },   /* full */
+    { true, AL_DEVICE_RULE_CHAR, 1, 8, true, RWM },   /* random */
+    { true, AL_DEVICE_RULE_CHAR, 1, 9, true, RWM },   /* urandom */
+    { true, AL_DEVICE_RULE_CHAR, 5, 0, true, RWM },   /* tty */
+    { true, AL_DEVICE_RULE_CHAR, 5, 1, true, RWM },   /* console */
+    { true, AL_DEVICE_RULE_CHAR, 5, 2, true, RWM },   /* ptmx */
+    { true, AL_DEVICE_RULE_CHAR, 136, -1, true, RWM }, /* pts */
+#undef RWM
+  };
+  const struct al_linux *l = c->linux_spec;
+  struct al_resources empty = { 0 };
+  const struct al_resources *res = l && l->resources ? l->resources : &empty;
+  size_t n_defaults = sizeof defaults / sizeof defaults[0];
+  size_t n_linux = l ? l->n_devices : 0;
+  cleanup_free struct al_device_rule *rules
+      = calloc (res->n_devices + n_defaults + n_linux, sizeof *rules);
+  if (rules == NULL)
+    return al_error_set (err, ENOMEM, "linux.resources.devices");
+  if (res->n_devices)
+    memcpy (rules, res->devices, res->n_devices * sizeof *rules);
+  memcpy (rules + res->n_devices, defaults, sizeof defaults);
+  size_t n = res->n_devices + n_defaults;
+  for (size_t i = 0; i < n_linux; i++)
+    {
+      const struct al_device *d = &l->devices[i];
+      if (d->type == AL_DEVICE_FIFO)
+        continue;
+      rules[n++] = (struct al_device_rule){
+        .allow = true,
+        .type = d->type == AL_DEVICE_BLOCK ? AL_DEVICE_RULE_BLOCK : AL_DEVICE_RULE_CHAR,
+        .major = d->major,
+        .minor = d->minor,
+        .has_access = true,
+        .access = AL_DEVICE_ACCESS_READ | AL_DEVICE_ACCESS_WRITE | AL_DEVICE_ACCESS_MKNOD,
+      };
+    }
+  struct al_resources eff = *res;
+  /* Only when the config restricts devices at all: no rules, no filter. */
+  if (res->n_devices > 0)
+    {
+      eff.devices = rules;
+      eff.n_devices = n;
+    }
+  return al_cgroup_apply (cg, &eff, err);
+}
+
+static int
+al_sync_go (int sync_fd, pid_t pid, struct al_error *err)
+{
+  struct al_sync_msg m = { .type = AL_SYNC_GO, .pid = pid };
+  if (send (sync_fd, &m, sizeof m, MSG_NOSIGNAL) != (ssize_t) sizeof m)
+    return al_error_set (err, errno, "resume the container init");
+  return 0;
+}
+
+/* Serve the init until it is READY: run prestart and createRuntime hooks
+ * when it asks, forward a seccomp notify fd to the listener. */
+static int
+wait_ready (const struct al_config *c, const char *id, const char *bundle, pid_t pid, int sync_fd,
+            struct al_error *err)
+{
+  for (;;)
+    {
+      struct al_sync_msg msg;
+      cleanup_close int fd = -1;
+      int ret = al_sync_recv (sync_fd, &msg, &fd, err);
+      if (ret < 0)
+        return ret;
+      switch (msg.type)
+        {
+        case AL_SYNC_READY:
+          return 0;
+        case AL_SYNC_ERROR:
+          return al_error_reason (err, msg.errnum ? msg.errnum : EINVAL, "%s", msg.msg);
+        case AL_SYNC_HOOKS:
+          {
+            cleanup_free char *state = al_init_state_json (c, id, bundle, "creating", pid);
+            if (state == NULL)
+              return al_error_set (err, ENOMEM, "hook state");
+            if ((ret = al_hooks_run (c, AL_HOOK_PRESTART, state, err)) < 0
+                || (ret = al_hooks_run (c, AL_HOOK_CREATE_RUNTIME, state, err)) < 0)
+              return ret;
+            if ((ret = al_sync_go (sync_fd, pid, err)) < 0)
+              return ret;
+            break;
+          }
+        case AL_SYNC_SECCOMP:
+          {
+            const struct al_seccomp *sc = c->linux_spec ? c->linux_spec->seccomp : NULL;
+            if (fd < 0)
+              return al_error_reason (err, EPROTO, "seccomp: no notify fd received");
+            if (sc == NULL || sc->listener_path == NULL)
+              return al_error_reason (err, EINVAL,
+                                      "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+            cleanup_free char *state = al_init_state_json (c, id, bundle, "creating", pid);
+            if (state == NULL)
+              return al_error_set (err, ENOMEM, "seccomp listener state");
+            ret = al_seccomp_send_listener (sc->listener_path, fd, pid, sc->listener_metadata, state,
+                                            err);
+            if (ret < 0)
+              return al_error_wrap (err, "linux.seccomp.listenerPath");
+            break;
+          }
+        default:
+          return al_error_reason (err, EPROTO, "container init sent message %d", msg.type);
+        }
+    }
+}
+
 int
 al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_error *err)
 {
@@ -105,6 +229,7 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   cleanup_close int bundle_fd = -1;
   cleanup_close int fifo_fd = -1;
   cleanup_close int pidfd = -1;
+  cleanup_close int console_sock = -1;
   int sync[2] = { -1, -1 };
   pid_t pid = 0;
 
@@ -124,10 +249,17 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       ret = al_error_reason (err, EINVAL, "process.terminal: a terminal needs --console-socket");
       goto out_config;
     }
+  ret = al_hooks_check (c, err);
+  if (ret < 0)
+    goto out_config;
   if (c->process && c->process->terminal)
     {
-      ret = al_error_reason (err, ENOTSUP, "process.terminal: consoles are not supported yet");
-      goto out_config;
+      console_sock = al_console_connect (o->console_socket, err);
+      if (console_sock < 0)
+        {
+          ret = console_sock;
+          goto out_config;
+        }
     }
 
   if (c->root_path[0] == '/')
@@ -175,12 +307,9 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       ret = al_cgroup_create (host, cg_path, &cg, err);
       if (ret < 0)
         goto out_state;
-      if (c->linux_spec && c->linux_spec->resources)
-        {
-          ret = al_cgroup_apply (cg, c->linux_spec->resources, err);
-          if (ret < 0)
-            goto out_cgroup;
-        }
+      ret = apply_resources (cg, c, err);
+      if (ret < 0)
+        goto out_cgroup;
     }
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
@@ -215,10 +344,13 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       close (sync[0]);
       struct al_init_ctx ctx = {
         .config = c,
+        .id = o->id,
         .sync_fd = sync[1],
         .fifo_fd = fifo_fd,
+        .console_sock = console_sock,
         .bundle = bundle,
         .no_pivot = o->no_pivot,
+        .no_new_keyring = o->no_new_keyring,
         .preserve_fds = o->preserve_fds,
         .new_userns = (ns_flags & CLONE_NEWUSER) != 0,
       };
@@ -239,26 +371,12 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       if (ret < 0)
         goto out_child;
     }
-  if (al_sync_send (sync[0], AL_SYNC_GO, NULL) < 0)
-    {
-      ret = al_error_set (err, errno, "start container init");
-      goto out_child;
-    }
-
-  struct al_sync_msg msg;
-  ret = al_sync_recv (sync[0], &msg, err);
+  ret = al_sync_go (sync[0], pid, err);
   if (ret < 0)
     goto out_child;
-  if (msg.type == AL_SYNC_ERROR)
-    {
-      ret = al_error_reason (err, msg.errnum ? msg.errnum : EINVAL, "%s", msg.msg);
-      goto out_child;
-    }
-  if (msg.type != AL_SYNC_READY)
-    {
-      ret = al_error_reason (err, EPROTO, "container init sent message %d", msg.type);
-      goto out_child;
-    }
+  ret = wait_ready (c, o->id, bundle, pid, sync[0], err);
+  if (ret < 0)
+    goto out_child;
 
   st = al_state_new ();
   if (st == NULL)
@@ -324,6 +442,28 @@ out_config:
   return ret;
 }
 
+/* poststart and poststop: the config is read again from the bundle; a
+ * failing hook is a warning, as the spec asks. */
+static void
+run_post_hooks (const struct al_state *st, enum al_hook_kind kind, const char *status,
+                struct al_log *log)
+{
+  if (st->bundle == NULL)
+    return;
+  struct al_error err = { 0 };
+  struct al_config *c = NULL;
+  cleanup_close int dir = open (st->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0 || al_config_load (dir, "config.json", &c, &err) < 0)
+    return;
+  if (c->hooks[kind].n > 0)
+    {
+      cleanup_free char *state = al_init_state_json (c, st->id, st->bundle, status, st->pid);
+      if (state && al_hooks_run (c, kind, state, &err) < 0 && log)
+        al_log_warn (log, "%s", err.msg);
+    }
+  al_config_free (c);
+}
+
 static int
 open_and_read (const char *root, const char *id, int flags, struct al_state_handle **ret_h,
                struct al_state **ret_st, struct al_error *err)
@@ -372,6 +512,8 @@ al_container_start (const char *root, const char *id, struct al_log *log, struct
     }
   st->status = AL_STATUS_RUNNING;
   ret = al_state_write (h, st, err);
+  if (ret == 0)
+    run_post_hooks (st, AL_HOOK_POSTSTART, "running", log);
 out:
   al_state_free (st);
   al_state_close (h);
@@ -518,6 +660,8 @@ al_container_delete (const char *root, const char *id, bool force, struct al_log
         goto out;
     }
   ret = al_state_remove (h, err);
+  if (ret == 0)
+    run_post_hooks (st, AL_HOOK_POSTSTOP, "stopped", log);
 out:
   al_cgroup_free (cg);
   al_cgroup_host_free (host);

@@ -1,12 +1,13 @@
-/* init.c — the container init; see init.h for the protocol.
+/* init.c — the container init and the process setup it shares with
+ * exec; see init.h for the protocol.
  *
  * Order matters and follows runc/crun: namespaces joined, hostname, root
- * filesystem (mounts, devices, pivot_root, masked and read-only paths),
- * then the process: cwd, rlimits, oom/personality/ioprio/scheduler, user
- * and groups (keeping capabilities), capabilities, no_new_privs, fds.
- * The seccomp filter goes last, after the wait for `start`, so the wait
- * itself is not filtered — unless no_new_privs is off, when the filter must
- * be loaded while CAP_SYS_ADMIN is still held, before the capabilities go.
+ * filesystem (mounts, devices), createRuntime/createContainer hooks,
+ * pivot_root, sysctl, masked and read-only paths; then the process:
+ * terminal, cwd, rlimits, oom/personality/ioprio/scheduler, seccomp when
+ * no_new_privs is off (it needs CAP_SYS_ADMIN, so before the capabilities
+ * go), user and groups (keeping capabilities), capabilities, no_new_privs,
+ * seccomp when no_new_privs is on, the fd sweep.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +29,16 @@
 
 #include "capabilities.h"
 #include "cleanup.h"
+#include "console.h"
+#include "hooks.h"
 #include "identity.h"
-#include "safepath.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rlimits.h"
 #include "rootfs.h"
+#include "safepath.h"
 #include "seccomp.h"
+#include "state.h"
 
 int
 al_sync_send (int fd, int type, const struct al_error *err)
@@ -52,20 +57,80 @@ al_sync_send (int fd, int type, const struct al_error *err)
 }
 
 int
-al_sync_recv (int fd, struct al_sync_msg *msg, struct al_error *err)
+al_sync_send_fd (int fd, int type, int pass_fd)
 {
+  struct al_sync_msg m = { .type = type };
+  struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  memset (&u, 0, sizeof u);
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &pass_fd, sizeof (int));
+  ssize_t w;
+  do
+    w = sendmsg (fd, &msg, MSG_NOSIGNAL);
+  while (w < 0 && errno == EINTR);
+  return w == (ssize_t) sizeof m ? 0 : -errno;
+}
+
+int
+al_sync_recv (int fd, struct al_sync_msg *m, int *ret_fd, struct al_error *err)
+{
+  if (ret_fd)
+    *ret_fd = -1;
+  struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
   ssize_t r;
   do
-    r = recv (fd, msg, sizeof *msg, 0);
+    r = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    return al_error_set (err, errno, "read from container init");
+    return al_error_set (err, errno, "read from the container process");
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      {
+        int got;
+        memcpy (&got, CMSG_DATA (c), sizeof got);
+        if (ret_fd)
+          *ret_fd = got;
+        else
+          close (got);
+      }
   if (r == 0)
     return al_error_reason (err, EPIPE, "container init exited during setup");
-  if (r != (ssize_t) sizeof *msg)
+  if (r != (ssize_t) sizeof *m)
     return al_error_reason (err, EPROTO, "container init sent a short message");
-  msg->msg[sizeof msg->msg - 1] = '\0';
+  m->msg[sizeof m->msg - 1] = '\0';
   return 0;
+}
+
+char *
+al_init_state_json (const struct al_config *c, const char *id, const char *bundle,
+                    const char *status, pid_t pid)
+{
+  json_t *o = json_pack ("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", AL_OCI_VERSION, "id", id,
+                         "status", status, "pid", (int) pid, "bundle", bundle);
+  if (o == NULL)
+    return NULL;
+  if (c->annotations_json)
+    json_object_set (o, "annotations", c->annotations_json);
+  char *text = json_dumps (o, JSON_COMPACT);
+  json_decref (o);
+  return text;
 }
 
 /* Find args[0] the way execvp would, in the container's PATH, so a missing
@@ -115,30 +180,87 @@ find_executable (const char *name, char *const *env, char *ret_path, size_t size
   return al_error_reason (err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* The terminal: a pty from the container's devpts; its master goes to the
+ * console socket, its slave becomes the controlling terminal and 0-2. */
 static int
-setup_process (const struct al_init_ctx *ctx, scmp_filter_ctx *seccomp_ctx, char *exe, size_t exe_size,
-               char ***ret_env, struct al_error *err)
+setup_terminal (const struct al_proc_setup *s, struct al_error *err)
 {
-  const struct al_config *c = ctx->config;
-  const struct al_process *p = c->process;
+  const struct al_process *p = s->process;
+  char slave[64];
+  cleanup_close int master = -1;
+  int ret = al_console_open (&master, slave, sizeof slave, err);
+  if (ret < 0)
+    return ret;
+  if (p->has_console_size
+      && (ret = al_console_set_size (master, p->console_height, p->console_width, err)) < 0)
+    return ret;
+  if (s->bind_console && (ret = al_console_bind_dev_console (slave, err)) < 0)
+    return ret;
+  if ((ret = al_console_send (s->console_sock, master, err)) < 0)
+    return ret;
+  return al_console_attach (slave, err);
+}
+
+/* chdir into process.cwd (made inside the root when missing) and check the
+ * result is still inside the root: a cwd is never left outside it. */
+static int
+enter_cwd (const char *cwd, struct al_error *err)
+{
+  if (chdir (cwd) < 0)
+    {
+      if (errno != ENOENT)
+        return al_error_set (err, errno, "process.cwd: chdir `%s`", cwd);
+      cleanup_close int rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (rootfd < 0)
+        return al_error_set (err, errno, "open /");
+      int fd = al_safe_mkdir_p (rootfd, cwd, 0755, 0, err);
+      if (fd < 0)
+        return al_error_wrap (err, "process.cwd");
+      close (fd);
+      if (chdir (cwd) < 0)
+        return al_error_set (err, errno, "process.cwd: chdir `%s`", cwd);
+    }
+  char buf[4096];
+  if (getcwd (buf, sizeof buf) == NULL)
+    return al_error_set (err, errno, "process.cwd `%s`: is not inside the container", cwd);
+  return 0;
+}
+
+/* Load the filter; a notify fd goes to the parent, which forwards it to
+ * the listener (its path is the host's, out of reach from in here). */
+static int
+load_seccomp (const struct al_proc_setup *s, scmp_filter_ctx ctx, struct al_error *err)
+{
+  int notify_fd = -1;
+  int ret = al_seccomp_load (ctx, &notify_fd, err);
+  if (ret < 0)
+    return ret;
+  if (notify_fd >= 0)
+    {
+      ret = al_sync_send_fd (s->sync_fd, AL_SYNC_SECCOMP, notify_fd);
+      close (notify_fd);
+      if (ret < 0)
+        return al_error_set (err, -ret, "send the seccomp notify fd");
+    }
+  return 0;
+}
+
+int
+al_proc_setup (const struct al_proc_setup *s, char *exe, size_t exe_size, char ***ret_env,
+               struct al_error *err)
+{
+  const struct al_config *c = s->config;
+  const struct al_process *p = s->process;
   int ret;
+
+  if (p->terminal && (ret = setup_terminal (s, err)) < 0)
+    return ret;
+  if ((ret = enter_cwd (p->cwd, err)) < 0)
+    return ret;
 
   cleanup_close int rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return al_error_set (err, errno, "open /");
-
-  if (chdir (p->cwd) < 0)
-    {
-      if (errno != ENOENT)
-        return al_error_set (err, errno, "process.cwd: chdir `%s`", p->cwd);
-      ret = al_safe_mkdir_p (rootfd, p->cwd, 0755, 0, err);
-      if (ret < 0)
-        return al_error_wrap (err, "process.cwd");
-      close (ret);
-      if (chdir (p->cwd) < 0)
-        return al_error_set (err, errno, "process.cwd: chdir `%s`", p->cwd);
-    }
-
   size_t n_env = 0;
   ret = al_env_with_home (p->env, p->n_env, rootfd, p->user.uid, ret_env, &n_env, err);
   if (ret < 0)
@@ -151,20 +273,15 @@ setup_process (const struct al_init_ctx *ctx, scmp_filter_ctx *seccomp_ctx, char
   if (ret < 0)
     return ret;
 
+  cleanup_seccomp scmp_filter_ctx filter = NULL;
   const struct al_seccomp *sc = c->linux_spec ? c->linux_spec->seccomp : NULL;
   if (sc)
     {
-      ret = al_seccomp_compile (sc, seccomp_ctx, err);
+      ret = al_seccomp_compile (sc, &filter, err);
       if (ret < 0)
         return ret;
-      if (!p->no_new_privileges)
-        {
-          ret = al_seccomp_load (*seccomp_ctx, NULL, err);
-          seccomp_release (*seccomp_ctx);
-          *seccomp_ctx = NULL;
-          if (ret < 0)
-            return ret;
-        }
+      if (!p->no_new_privileges && (ret = load_seccomp (s, filter, err)) < 0)
+        return ret;
     }
 
   ret = al_identity_apply (&p->user, true, err);
@@ -184,15 +301,19 @@ setup_process (const struct al_init_ctx *ctx, scmp_filter_ctx *seccomp_ctx, char
   if (ret < 0)
     return ret;
 
+  if (filter && p->no_new_privileges && (ret = load_seccomp (s, filter, err)) < 0)
+    return ret;
+
   /* CVE-2024-21626: nothing of the host survives the execve but 0-2 and
    * the fds the caller asked to preserve. */
-  int keep[2] = { ctx->sync_fd, ctx->fifo_fd };
-  return al_cloexec_fds_from (3 + ctx->preserve_fds, keep, 2, err);
+  int keep[2] = { s->sync_fd, s->keep_fd };
+  return al_cloexec_fds_from (3 + s->preserve_fds, keep, 2, err);
 }
 
+/* The init's own part: namespaces, names, root filesystem with the
+ * create-time hooks around it, keyring. */
 static int
-setup (const struct al_init_ctx *ctx, scmp_filter_ctx *seccomp_ctx, char *exe, size_t exe_size,
-       char ***ret_env, struct al_error *err)
+setup_container (const struct al_init_ctx *ctx, pid_t host_pid, struct al_error *err)
 {
   const struct al_config *c = ctx->config;
   int ret;
@@ -218,56 +339,93 @@ setup (const struct al_init_ctx *ctx, scmp_filter_ctx *seccomp_ctx, char *exe, s
   if (al_config_find_namespace (c, AL_NS_MOUNT) == NULL)
     return al_error_reason (err, EINVAL, "linux.namespaces: a mount namespace is required");
 
+  if (!ctx->no_new_keyring)
+    {
+      char name[300];
+      snprintf (name, sizeof name, "_ses.%s", ctx->id);
+      if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS
+          && errno != EACCES && errno != EPERM)
+        return al_error_set (err, errno, "join a new session keyring");
+    }
+
   struct al_rootfs_opts ropts = { .no_pivot = ctx->no_pivot };
-  int root_fd = -1;
   /* Reopen the bundle here: an fd opened before clone3 points into the
    * host's mount namespace, and mount(2) refuses sources from another one. */
   cleanup_close int bundle_fd = open (ctx->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (bundle_fd < 0)
     return al_error_set (err, errno, "bundle `%s`", ctx->bundle);
+  cleanup_close int root_fd = -1;
   ret = al_rootfs_prepare (c, bundle_fd, &ropts, &root_fd, err);
   if (ret < 0)
     return ret;
-  ret = al_rootfs_pivot (c, root_fd, &ropts, err);
-  close (root_fd);
-  if (ret < 0)
-    return ret;
-  ret = al_rootfs_finalize (c, err);
-  if (ret < 0)
-    return ret;
 
-  if (c->process == NULL)
-    return 0;
-  return setup_process (ctx, seccomp_ctx, exe, exe_size, ret_env, err);
+  if (c->hooks[AL_HOOK_PRESTART].n > 0 || c->hooks[AL_HOOK_CREATE_RUNTIME].n > 0)
+    {
+      struct al_sync_msg m;
+      if (al_sync_send (ctx->sync_fd, AL_SYNC_HOOKS, NULL) < 0
+          || al_sync_recv (ctx->sync_fd, &m, NULL, err) < 0 || m.type != AL_SYNC_GO)
+        _exit (1); /* the parent reports why */
+    }
+  if (c->hooks[AL_HOOK_CREATE_CONTAINER].n > 0)
+    {
+      cleanup_free char *state = al_init_state_json (c, ctx->id, ctx->bundle, "created", host_pid);
+      if (state == NULL)
+        return al_error_set (err, ENOMEM, "hook state");
+      ret = al_hooks_run (c, AL_HOOK_CREATE_CONTAINER, state, err);
+      if (ret < 0)
+        return ret;
+    }
+
+  ret = al_rootfs_pivot (c, root_fd, &ropts, err);
+  if (ret < 0)
+    return ret;
+  return al_rootfs_finalize (c, err);
 }
 
 void
 al_init_run (const struct al_init_ctx *ctx)
 {
+  const struct al_config *c = ctx->config;
   struct al_error err = { 0 };
   struct al_sync_msg msg;
-  scmp_filter_ctx seccomp_ctx = NULL;
   char exe[4096] = "";
   char **env = NULL;
 
   /* CVE-2019-5736: until the execve this process is airlock; nothing in the
    * container may open /proc/PID/exe or ptrace it. */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* The init dies with the runtime until create hands it over. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
   /* Drop what clone3 copied from airlock at once: the state directory's
    * flock (held by create until it returns), cgroup directories, the bundle. */
-  int keep[2] = { ctx->sync_fd, ctx->fifo_fd };
-  if (al_close_fds_from (3 + ctx->preserve_fds, keep, 2, &err) < 0)
+  int keep[3] = { ctx->sync_fd, ctx->fifo_fd, ctx->console_sock };
+  if (al_close_fds_from (3 + ctx->preserve_fds, keep, 3, &err) < 0)
     _exit (1);
 
-  if (al_sync_recv (ctx->sync_fd, &msg, &err) < 0 || msg.type != AL_SYNC_GO)
+  if (al_sync_recv (ctx->sync_fd, &msg, NULL, &err) < 0 || msg.type != AL_SYNC_GO)
     _exit (1);
+  pid_t host_pid = msg.pid;
 
-  if (setup (ctx, &seccomp_ctx, exe, sizeof exe, &env, &err) < 0)
+  if (setup_container (ctx, host_pid, &err) < 0)
+    goto fail;
+  if (c->process)
     {
-      al_sync_send (ctx->sync_fd, AL_SYNC_ERROR, &err);
-      _exit (1);
+      struct al_proc_setup s = {
+        .config = c,
+        .process = c->process,
+        .sync_fd = ctx->sync_fd,
+        .console_sock = ctx->console_sock,
+        .bind_console = true,
+        .preserve_fds = ctx->preserve_fds,
+        .keep_fd = ctx->fifo_fd,
+      };
+      if (al_proc_setup (&s, exe, sizeof exe, &env, &err) < 0)
+        goto fail;
     }
+  if (ctx->console_sock >= 0)
+    close (ctx->console_sock);
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (al_sync_send (ctx->sync_fd, AL_SYNC_READY, NULL) < 0)
     _exit (1);
   close (ctx->sync_fd);
@@ -281,19 +439,24 @@ al_init_run (const struct al_init_ctx *ctx)
     _exit (1);
   close (ctx->fifo_fd);
 
-  if (ctx->config->process == NULL)
+  if (c->process == NULL)
     _exit (1);
 
-  if (seccomp_ctx)
+  if (c->hooks[AL_HOOK_START_CONTAINER].n > 0)
     {
-      if (al_seccomp_load (seccomp_ctx, NULL, &err) < 0)
+      cleanup_free char *state = al_init_state_json (c, ctx->id, ctx->bundle, "running", host_pid);
+      if (state == NULL || al_hooks_run (c, AL_HOOK_START_CONTAINER, state, &err) < 0)
         {
-          fprintf (stderr, "airlock: init: %s\n", err.msg);
+          fprintf (stderr, "airlock: start: %s\n", state ? err.msg : "out of memory");
           _exit (1);
         }
     }
-  execve (exe, ctx->config->process->args, env);
+  execve (exe, c->process->args, env);
   int saved = errno;
   fprintf (stderr, "airlock: exec `%s`: %s\n", exe, strerror (saved));
   _exit (saved == ENOENT ? 127 : 126);
+
+fail:
+  al_sync_send (ctx->sync_fd, AL_SYNC_ERROR, &err);
+  _exit (1);
 }
