@@ -47,6 +47,9 @@ int al_cmd_start (struct al_cli *cli, int argc, char **argv, struct al_error *er
 int al_cmd_run (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_kill (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_delete (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_pause (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_resume (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_update (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 
 /* Print a JSON value to stdout (indented) followed by a newline. */
 struct json_t;

@@ -669,3 +669,80 @@ out:
   al_state_close (h);
   return ret;
 }
+
+/* Open id locked, check its status is one of want (a bit per status), and
+ * open its cgroup (which must exist). */
+static int
+open_for_cgroup (const char *root, const char *id, unsigned want, const char *verb,
+                 struct al_state_handle **h, struct al_state **st, struct al_cgroup_host **host,
+                 struct al_cgroup **cg, struct al_error *err)
+{
+  int ret = open_and_read (root, id, 0, h, st, err);
+  if (ret < 0)
+    return ret;
+  if (!(want & (1u << (*st)->status)))
+    return al_error_reason (err, EINVAL, "%s: cannot %s a container that is %s", id, verb,
+                            al_status_to_string ((*st)->status));
+  if ((*st)->cgroup_path == NULL)
+    return al_error_reason (err, ENOTSUP, "%s: cannot %s: the container has no cgroup", id, verb);
+  ret = open_container_cgroup (*st, host, cg, err);
+  if (ret < 0)
+    return ret;
+  if (*cg == NULL)
+    return al_error_reason (err, ENOENT, "%s: cgroup `%s` is gone", id, (*st)->cgroup_path);
+  return 0;
+}
+
+static int
+set_frozen (const char *root, const char *id, bool freeze, struct al_error *err)
+{
+  struct al_state_handle *h = NULL;
+  struct al_state *st = NULL;
+  struct al_cgroup_host *host = NULL;
+  struct al_cgroup *cg = NULL;
+  unsigned want = 1u << (freeze ? AL_STATUS_RUNNING : AL_STATUS_PAUSED);
+  int ret = open_for_cgroup (root, id, want, freeze ? "pause" : "resume", &h, &st, &host, &cg, err);
+  if (ret == 0)
+    ret = freeze ? al_cgroup_freeze (cg, err) : al_cgroup_thaw (cg, err);
+  if (ret == 0)
+    {
+      st->status = freeze ? AL_STATUS_PAUSED : AL_STATUS_RUNNING;
+      ret = al_state_write (h, st, err);
+    }
+  al_cgroup_free (cg);
+  al_cgroup_host_free (host);
+  al_state_free (st);
+  al_state_close (h);
+  return ret;
+}
+
+int
+al_container_pause (const char *root, const char *id, struct al_error *err)
+{
+  return set_frozen (root, id, true, err);
+}
+
+int
+al_container_resume (const char *root, const char *id, struct al_error *err)
+{
+  return set_frozen (root, id, false, err);
+}
+
+int
+al_container_update (const char *root, const char *id, const struct al_resources *res,
+                     struct al_error *err)
+{
+  struct al_state_handle *h = NULL;
+  struct al_state *st = NULL;
+  struct al_cgroup_host *host = NULL;
+  struct al_cgroup *cg = NULL;
+  unsigned want = 1u << AL_STATUS_CREATED | 1u << AL_STATUS_RUNNING | 1u << AL_STATUS_PAUSED;
+  int ret = open_for_cgroup (root, id, want, "update", &h, &st, &host, &cg, err);
+  if (ret == 0)
+    ret = al_cgroup_apply (cg, res, err);
+  al_cgroup_free (cg);
+  al_cgroup_host_free (host);
+  al_state_free (st);
+  al_state_close (h);
+  return ret;
+}

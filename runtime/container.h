@@ -38,6 +38,15 @@ int al_container_kill (const char *root, const char *id, int sig, bool all, stru
 int al_container_delete (const char *root, const char *id, bool force, struct al_log *log,
                          struct al_error *err);
 
+/* Freeze a running container's cgroup (status paused) / thaw a paused one. */
+int al_container_pause (const char *root, const char *id, struct al_error *err);
+int al_container_resume (const char *root, const char *id, struct al_error *err);
+
+/* Apply a LinuxResources object to a created, running or paused container. */
+struct al_resources;
+int al_container_update (const char *root, const char *id, const struct al_resources *res,
+                         struct al_error *err);
+
 /* "KILL", "SIGKILL", "9" -> 9; -EINVAL with a message otherwise. */
 int al_parse_signal (const char *s, int *ret_sig, struct al_error *err);
 

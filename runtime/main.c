@@ -25,10 +25,13 @@ static const struct al_verb verbs[] = {
   { "features", "print the OCI features this runtime supports (JSON)", al_cmd_features },
   { "kill", "send a signal to a container's init (or all its processes)", al_cmd_kill },
   { "list", "list containers", al_cmd_list },
+  { "pause", "freeze every process of a container", al_cmd_pause },
+  { "resume", "thaw a paused container", al_cmd_resume },
   { "run", "create and start a container, wait, exit with its status", al_cmd_run },
   { "spec", "write a default config.json into a bundle", al_cmd_spec },
   { "start", "start a created container's process", al_cmd_start },
   { "state", "print a container's OCI state (JSON)", al_cmd_state },
+  { "update", "change a container's resource limits", al_cmd_update },
 };
 
 enum
