@@ -121,6 +121,28 @@ al_cmd_create (struct al_cli *cli, int argc, char **argv, struct al_error *err)
   return al_container_create (&a.opts, &pid, err);
 }
 
+static volatile pid_t forward_to;
+
+static void
+forward_signal (int sig)
+{
+  if (forward_to > 0)
+    kill (forward_to, sig);
+}
+
+/* While `run` waits, the signals a user or supervisor sends airlock go to
+ * the container's init, as runc does. */
+static void
+forward_signals (pid_t pid)
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  forward_to = pid;
+  struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+  sigemptyset (&sa.sa_mask);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction (sigs[i], &sa, NULL);
+}
+
 int
 al_cmd_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
@@ -145,6 +167,7 @@ al_cmd_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
   if (a.detach)
     return 0;
 
+  forward_signals (pid);
   int status = 0;
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
