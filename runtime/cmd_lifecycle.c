@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "container.h"
+#include "process.h"
 
 enum
 {
@@ -92,12 +94,19 @@ static struct argp create_argp = {
   "Create a container from a bundle; it waits for `airlock start`.", NULL, NULL, NULL,
 };
 
-static void
-fill_common (struct al_cli *cli, struct create_args *a)
+static int
+fill_common (struct al_cli *cli, struct create_args *a, struct al_error *err)
 {
+  /* Socket activation: fds systemd passed to us go to the container too. */
+  unsigned listen_fds = 0;
+  int ret = al_listen_fds (getenv ("LISTEN_PID"), getenv ("LISTEN_FDS"), getpid (), &listen_fds, err);
+  if (ret < 0)
+    return ret;
+  a->opts.preserve_fds += (int) listen_fds;
   a->opts.root = cli->root;
   a->opts.log = &cli->log;
   a->opts.cgroups_disabled = cli->cgroup_manager && strcmp (cli->cgroup_manager, "disabled") == 0;
+  return 0;
 }
 
 static int
@@ -113,8 +122,9 @@ al_cmd_create (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
   struct create_args a = { 0 };
   al_cli_parse (&create_argp, argc, argv, &a);
-  fill_common (cli, &a);
-  int ret = refuse_systemd (cli, err);
+  int ret = fill_common (cli, &a, err);
+  if (ret == 0)
+    ret = refuse_systemd (cli, err);
   if (ret < 0)
     return ret;
   pid_t pid;
@@ -148,8 +158,9 @@ al_cmd_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
   struct create_args a = { 0 };
   al_cli_parse (&create_argp, argc, argv, &a);
-  fill_common (cli, &a);
-  int ret = refuse_systemd (cli, err);
+  int ret = fill_common (cli, &a, err);
+  if (ret == 0)
+    ret = refuse_systemd (cli, err);
   if (ret < 0)
     return ret;
 
