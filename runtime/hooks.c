@@ -69,6 +69,7 @@ run_one (const struct al_hook *h, const char *name, const char *state_json, stru
   if (pid == 0)
     {
       signal (SIGPIPE, SIG_DFL);
+      setpgid (0, 0); /* its own group: a timeout kills what it started too */
       if (dup2 (in[0], 0) < 0)
         _exit (127);
       char *const no_args[] = { h->path, NULL };
@@ -96,6 +97,10 @@ run_one (const struct al_hook *h, const char *name, const char *state_json, stru
           long long left = deadline - now_ms ();
           if (left <= 0)
             {
+              /* The group is the one the hook's child made for itself
+               * (pgid == its pid): only the hook and its descendants. */
+              if (pid > 1 && getpgid (pid) == pid)
+                kill (-pid, SIGKILL);
               kill (pid, SIGKILL);
               waitpid (pid, NULL, 0);
               return al_error_reason (err, ETIMEDOUT, "%s `%s`: timed out after %d s", name, h->path,

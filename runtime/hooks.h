@@ -16,8 +16,8 @@
  * A hook that exits without reading its stdin does not kill airlock
  * (EPIPE is ignored, SIGPIPE never raised: MSG_NOSIGNAL is not available
  * for pipes, so the write end is written with SIGPIPE blocked).  A hook
- * past its timeout is SIGKILLed (by its pid, which is our child) and is
- * an error.
+ * past its timeout is SIGKILLed with its process group (it runs in a group
+ * of its own, so what it started goes too) and is an error.
  */
 #ifndef AL_HOOKS_H
 #define AL_HOOKS_H
