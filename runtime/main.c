@@ -16,15 +16,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cli.h"
 
 static const struct al_verb verbs[] = {
   { "create", "create a container from a bundle; it waits for start", al_cmd_create },
   { "delete", "delete a container and everything it holds", al_cmd_delete },
+  { "exec", "run another process in a running container", al_cmd_exec },
   { "features", "print the OCI features this runtime supports (JSON)", al_cmd_features },
   { "kill", "send a signal to a container's init (or all its processes)", al_cmd_kill },
   { "list", "list containers", al_cmd_list },
+  { "ps", "list the processes of a container", al_cmd_ps },
   { "pause", "freeze every process of a container", al_cmd_pause },
   { "resume", "thaw a paused container", al_cmd_resume },
   { "run", "create and start a container, wait, exit with its status", al_cmd_run },
@@ -171,6 +174,11 @@ main (int argc, char **argv)
   struct al_cli cli = { .root = AL_DEFAULT_ROOT };
   struct global_args g = { .cli = &cli };
   struct al_error err = { 0 };
+
+  /* CVE-2019-5736: no process of a container (one without its own pid
+   * namespace, while `run` or `exec` waits) may open /proc/PID/exe of
+   * airlock or ptrace it; the container init inherits this until execve. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   argp_err_exit_status = 1;
   argp_parse (&global_argp, argc, argv, ARGP_IN_ORDER, NULL, &g);
