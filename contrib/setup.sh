@@ -3,14 +3,18 @@
 #
 #   sh contrib/setup.sh [PREFIX]      (default prefix /usr/local)
 #
-# Builds out of tree in build/, then `make install` puts airlock in
-# PREFIX/sbin and its man page in PREFIX/share/man/man8.
+# Also installs busybox-static (the demo root filesystem).  Builds out of
+# tree in build/, then `make install` puts airlock in PREFIX/sbin and its
+# man page in PREFIX/share/man/man8.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
 prefix=${1:-/usr/local}
 
 sh contrib/install-deps.sh --build
+# busybox-static: the root filesystem of the README's first container.
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends busybox-static
 [ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || ./autogen.sh
 mkdir -p build
 cd build
