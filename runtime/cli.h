@@ -38,6 +38,12 @@ struct al_verb
 struct argp;
 int al_cli_parse (const struct argp *argp, int argc, char **argv, void *input);
 
+/* argp parser for a verb whose only argument is a container ID: its input
+ * is a `const char **` that receives the ID.  Verbs with options call it
+ * from their own parser for the keys they do not handle. */
+struct argp_state;
+int al_cli_parse_id (int key, char *arg, struct argp_state *state);
+
 int al_cmd_spec (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_features (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_state (struct al_cli *cli, int argc, char **argv, struct al_error *err);
@@ -47,6 +53,8 @@ int al_cmd_start (struct al_cli *cli, int argc, char **argv, struct al_error *er
 int al_cmd_run (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_kill (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_delete (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_exec (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_ps (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_pause (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_resume (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_update (struct al_cli *cli, int argc, char **argv, struct al_error *err);

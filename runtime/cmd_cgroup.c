@@ -18,54 +18,28 @@
 #include "file.h"
 #include "oci_config.h"
 
-struct one_id
-{
-  const char *id;
-};
-
-static error_t
-parse_one_id (int key, char *arg, struct argp_state *state)
-{
-  struct one_id *a = state->input;
-  switch (key)
-    {
-    case ARGP_KEY_ARG:
-      if (a->id)
-        argp_error (state, "unexpected argument `%s`", arg);
-      a->id = arg;
-      break;
-    case ARGP_KEY_END:
-      if (a->id == NULL)
-        argp_error (state, "missing container ID");
-      break;
-    default:
-      return ARGP_ERR_UNKNOWN;
-    }
-  return 0;
-}
-
 static struct argp pause_argp = {
-  NULL, parse_one_id, "ID", "Freeze every process of a running container (its cgroup's freezer).",
+  NULL, al_cli_parse_id, "ID", "Freeze every process of a running container (its cgroup's freezer).",
   NULL, NULL, NULL,
 };
 static struct argp resume_argp = {
-  NULL, parse_one_id, "ID", "Thaw a paused container.", NULL, NULL, NULL,
+  NULL, al_cli_parse_id, "ID", "Thaw a paused container.", NULL, NULL, NULL,
 };
 
 int
 al_cmd_pause (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
-  struct one_id a = { 0 };
-  al_cli_parse (&pause_argp, argc, argv, &a);
-  return al_container_pause (cli->root, a.id, err);
+  const char *id = NULL;
+  al_cli_parse (&pause_argp, argc, argv, &id);
+  return al_container_pause (cli->root, id, err);
 }
 
 int
 al_cmd_resume (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
-  struct one_id a = { 0 };
-  al_cli_parse (&resume_argp, argc, argv, &a);
-  return al_container_resume (cli->root, a.id, err);
+  const char *id = NULL;
+  al_cli_parse (&resume_argp, argc, argv, &id);
+  return al_container_resume (cli->root, id, err);
 }
 
 /* ---------------------------------------------------------------- update */

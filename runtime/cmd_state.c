@@ -11,34 +11,8 @@
 #include "cli.h"
 #include "state.h"
 
-struct id_args
-{
-  const char *id;
-};
-
-static error_t
-parse_id (int key, char *arg, struct argp_state *state)
-{
-  struct id_args *a = state->input;
-  switch (key)
-    {
-    case ARGP_KEY_ARG:
-      if (a->id != NULL)
-        argp_error (state, "unexpected argument `%s`", arg);
-      a->id = arg;
-      break;
-    case ARGP_KEY_END:
-      if (a->id == NULL)
-        argp_error (state, "missing container ID");
-      break;
-    default:
-      return ARGP_ERR_UNKNOWN;
-    }
-  return 0;
-}
-
 static struct argp state_argp = {
-  NULL, parse_id, "ID",
+  NULL, al_cli_parse_id, "ID",
   "Print the OCI state of a container as JSON (ociVersion, id, status, pid, bundle, annotations).",
   NULL, NULL, NULL,
 };
@@ -46,11 +20,11 @@ static struct argp state_argp = {
 int
 al_cmd_state (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
-  struct id_args a = { 0 };
-  al_cli_parse (&state_argp, argc, argv, &a);
+  const char *id = NULL;
+  al_cli_parse (&state_argp, argc, argv, &id);
 
   struct al_state_handle *h = NULL;
-  int ret = al_state_open (cli->root, a.id, AL_STATE_SHARED, &h, err);
+  int ret = al_state_open (cli->root, id, AL_STATE_SHARED, &h, err);
   if (ret < 0)
     return ret;
 
@@ -63,7 +37,7 @@ al_cmd_state (struct al_cli *cli, int argc, char **argv, struct al_error *err)
   json_t *j = al_state_to_oci_json (st);
   st = al_state_free (st);
   if (j == NULL)
-    return al_error_set (err, ENOMEM, "%s: build state JSON", a.id);
+    return al_error_set (err, ENOMEM, "%s: build state JSON", id);
   ret = al_cli_print_json (j, err);
   json_decref (j);
   return ret;

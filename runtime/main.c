@@ -169,6 +169,26 @@ al_cli_print_json (json_t *value, struct al_error *err)
 }
 
 int
+al_cli_parse_id (int key, char *arg, struct argp_state *state)
+{
+  const char **id = state->input;
+  switch (key)
+    {
+    case ARGP_KEY_ARG:
+      if (*id != NULL)
+        argp_error (state, "unexpected argument `%s`", arg);
+      *id = arg;
+      return 0;
+    case ARGP_KEY_END:
+      if (*id == NULL)
+        argp_error (state, "missing container ID");
+      return 0;
+    default:
+      return ARGP_ERR_UNKNOWN;
+    }
+}
+
+int
 main (int argc, char **argv)
 {
   struct al_cli cli = { .root = AL_DEFAULT_ROOT };
