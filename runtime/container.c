@@ -39,28 +39,6 @@ pidfd_open_checked (pid_t pid)
   return (int) syscall (SYS_pidfd_open, pid, 0);
 }
 
-static int
-write_pid_file (const char *path, pid_t pid, struct al_error *err)
-{
-  char buf[32];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  cleanup_free char *copy = strdup (path);
-  if (copy == NULL)
-    return al_error_set (err, ENOMEM, "pid file");
-  char *slash = strrchr (copy, '/');
-  const char *dir = ".", *base = copy;
-  if (slash)
-    {
-      *slash = '\0';
-      dir = slash == copy ? "/" : copy;
-      base = slash + 1;
-    }
-  cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return al_error_set (err, errno, "pid file `%s`", path);
-  return al_write_file_atomic (dfd, base, buf, (size_t) n, 0644, err);
-}
-
 static void
 warn_cgroup (void *data, const char *msg)
 {
@@ -402,7 +380,7 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
 
   if (o->pid_file)
     {
-      ret = write_pid_file (o->pid_file, pid, err);
+      ret = al_write_pid_file (o->pid_file, pid, err);
       if (ret < 0)
         goto out_child;
     }
@@ -546,15 +524,16 @@ al_parse_signal (const char *s, int *ret_sig, struct al_error *err)
   return al_error_reason (err, EINVAL, "invalid signal `%s`", s);
 }
 
-static int
-open_container_cgroup (const struct al_state *st, struct al_cgroup_host **ret_host,
-                       struct al_cgroup **ret_cg, struct al_error *err)
+int
+al_container_open_cgroup (const struct al_state *st, struct al_log *log,
+                          struct al_cgroup_host **ret_host, struct al_cgroup **ret_cg,
+                          struct al_error *err)
 {
   *ret_host = NULL;
   *ret_cg = NULL;
   if (st->cgroup_path == NULL)
     return 0;
-  int ret = open_cgroup_host (NULL, ret_host, err);
+  int ret = open_cgroup_host (log, ret_host, err);
   if (ret < 0)
     return ret;
   unsigned flags = json_is_true (json_object_get (st->extra, "cgroupOwned")) ? AL_CGROUP_OWNED : 0;
@@ -569,7 +548,7 @@ signal_all (const struct al_state *st, int sig, struct al_error *err)
 {
   struct al_cgroup_host *host = NULL;
   struct al_cgroup *cg = NULL;
-  int ret = open_container_cgroup (st, &host, &cg, err);
+  int ret = al_container_open_cgroup (st, NULL, &host, &cg, err);
   if (ret < 0 || cg == NULL)
     goto out;
   pid_t *pids = NULL;
@@ -647,7 +626,7 @@ al_container_delete (const char *root, const char *id, bool force, struct al_log
         }
     }
 
-  ret = open_container_cgroup (st, &host, &cg, err);
+  ret = al_container_open_cgroup (st, NULL, &host, &cg, err);
   if (ret < 0)
     goto out;
   if (cg)
@@ -685,7 +664,7 @@ open_for_cgroup (const char *root, const char *id, unsigned want, const char *ve
                             al_status_to_string ((*st)->status));
   if ((*st)->cgroup_path == NULL)
     return al_error_reason (err, ENOTSUP, "%s: cannot %s: the container has no cgroup", id, verb);
-  ret = open_container_cgroup (*st, host, cg, err);
+  ret = al_container_open_cgroup (*st, NULL, host, cg, err);
   if (ret < 0)
     return ret;
   if (*cg == NULL)

@@ -38,6 +38,16 @@ int al_container_kill (const char *root, const char *id, int sig, bool all, stru
 int al_container_delete (const char *root, const char *id, bool force, struct al_log *log,
                          struct al_error *err);
 
+/* The cgroup a container's state records (NULL when it has none, or it
+ * is gone), opened for kill, pause, update, exec and ps; warnings go to
+ * log (may be NULL). */
+struct al_state;
+struct al_cgroup_host;
+struct al_cgroup;
+int al_container_open_cgroup (const struct al_state *st, struct al_log *log,
+                              struct al_cgroup_host **ret_host, struct al_cgroup **ret_cg,
+                              struct al_error *err);
+
 /* Freeze a running container's cgroup (status paused) / thaw a paused one. */
 int al_container_pause (const char *root, const char *id, struct al_error *err);
 int al_container_resume (const char *root, const char *id, struct al_error *err);

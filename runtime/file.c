@@ -137,3 +137,25 @@ al_mkdir_p (int dirfd, const char *path, mode_t mode, struct al_error *err)
     }
   return 0;
 }
+
+int
+al_write_pid_file (const char *path, pid_t pid, struct al_error *err)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  cleanup_free char *copy = strdup (path);
+  if (copy == NULL)
+    return al_error_set (err, ENOMEM, "pid file");
+  char *slash = strrchr (copy, '/');
+  const char *dir = ".", *base = copy;
+  if (slash)
+    {
+      *slash = '\0';
+      dir = slash == copy ? "/" : copy;
+      base = slash + 1;
+    }
+  cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return al_error_set (err, errno, "pid file `%s`", path);
+  return al_write_file_atomic (dfd, base, buf, (size_t) n, 0644, err);
+}

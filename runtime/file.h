@@ -24,4 +24,8 @@ int al_write_file_atomic (int dirfd, const char *path, const void *buf,
 /* mkdir -p relative to dirfd; existing directories are fine. */
 int al_mkdir_p (int dirfd, const char *path, mode_t mode, struct al_error *err);
 
+/* Write pid (decimal, no newline, as runc) to path atomically; a relative
+ * path is taken from the current directory. */
+int al_write_pid_file (const char *path, pid_t pid, struct al_error *err);
+
 #endif

@@ -23,9 +23,11 @@
 static const struct al_verb verbs[] = {
   { "create", "create a container from a bundle; it waits for start", al_cmd_create },
   { "delete", "delete a container and everything it holds", al_cmd_delete },
+  { "exec", "run another process in a running container", al_cmd_exec },
   { "features", "print the OCI features this runtime supports (JSON)", al_cmd_features },
   { "kill", "send a signal to a container's init (or all its processes)", al_cmd_kill },
   { "list", "list containers", al_cmd_list },
+  { "ps", "list the processes of a container", al_cmd_ps },
   { "pause", "freeze every process of a container", al_cmd_pause },
   { "resume", "thaw a paused container", al_cmd_resume },
   { "run", "create and start a container, wait, exit with its status", al_cmd_run },
