@@ -1705,39 +1705,26 @@ Test (config_semantic, empty_annotation_key)
 
 /* ------------------------------------------------------------------ limits */
 
-Test (config_limits, hundred_megabyte_args_array_is_refused_quickly)
+/* The size is checked before anything is decoded: 100 MB that are not even
+ * JSON still fail with EFBIG, not a syntax error (no timing involved). */
+Test (config_limits, hundred_megabytes_are_refused_before_decoding)
 {
   const size_t size = 100u << 20;
   char *big = malloc (size);
   cr_assert_not_null (big);
-  static const char head[]
-    = "{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [";
-  memcpy (big, head, sizeof head - 1);
-  size_t pos = sizeof head - 1;
-  while (pos + 7 + 6 <= size)
-    {
-      memcpy (big + pos, "\"aaaa\",", 7);
-      pos += 7;
-    }
-  memcpy (big + pos, "\"a\"]}}", 6);
-  pos += 6;
+  memset (big, '\x01', size);
 
-  struct timespec t0, t1;
   struct al_error err = { 0 };
   struct al_config *c = NULL;
-  clock_gettime (CLOCK_MONOTONIC, &t0);
-  int r = al_config_parse (big, pos, "config.json", &c, &err);
-  clock_gettime (CLOCK_MONOTONIC, &t1);
+  int r = al_config_parse (big, size, "config.json", &c, &err);
   free (big);
 
-  cr_assert_eq (r, -EFBIG);
+  cr_assert_eq (r, -EFBIG, "got %d: %s", r, err.msg);
   cr_assert_eq (err.errnum, EFBIG);
   cr_assert_null (c);
   char msg[128];
-  snprintf (msg, sizeof msg, "config.json: larger than 16 MiB (%zu bytes)", pos);
+  snprintf (msg, sizeof msg, "config.json: larger than 16 MiB (%zu bytes)", size);
   cr_assert_str_eq (err.msg, msg);
-  double ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
-  cr_assert_lt (ms, 10.0, "took %.1f ms", ms);
 }
 
 Test (config_limits, exactly_the_limit_is_accepted)
