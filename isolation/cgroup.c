@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -1270,10 +1272,7 @@ validate_resources (const struct al_resources *res, struct al_error *err)
   if (res->pids && res->pids->has_limit)
     {
       int64_t l = res->pids->limit;
-      if (l == 0)
-        return al_error_reason (err, EINVAL,
-                                "linux.resources.pids.limit: 0 would forbid every "
-                                "process (use -1 for unlimited)");
+      /* 0 is a real limit (runtime-spec 1.3, runc 1.4), see cgroup.h */
       if (l < -1)
         return al_error_reason (err, EINVAL,
                                 "linux.resources.pids.limit: %" PRId64 " is "
@@ -2133,32 +2132,368 @@ pids_stats (int fd, struct al_cgroup_stats *st, struct al_error *err)
   return 0;
 }
 
+/* v1 reports "unlimited" as PAGE_COUNTER_MAX pages: anything this large. */
+#define V1_UNLIMITED_MIN (1ull << 62)
+
+/* An optional number: 0 when the file is missing or unreadable. */
+static uint64_t
+read_opt_u64 (int fd, const char *file, bool *found)
+{
+  uint64_t v = 0;
+  struct al_error ignored = { 0 };
+  if (al_cg_read_u64 (fd, file, &v, &ignored) < 0)
+    return 0;
+  if (found)
+    *found = true;
+  return v;
+}
+
+static uint64_t
+read_opt_key (int fd, const char *file, const char *key)
+{
+  uint64_t v = 0;
+  struct al_error ignored = { 0 };
+  if (al_cg_read_key (fd, file, key, &v, &ignored) < 0)
+    return 0;
+  return v;
+}
+
+static size_t
+read_u64_list (int fd, const char *file, uint64_t *v, size_t max)
+{
+  cleanup_free char *buf = NULL;
+  struct al_error ignored = { 0 };
+  if (al_cg_read (fd, file, &buf, &ignored) < 0)
+    return 0;
+  size_t n = 0;
+  for (char *p = buf; n < max;)
+    {
+      char *end;
+      unsigned long long x = strtoull (p, &end, 10);
+      if (end == p)
+        break;
+      v[n++] = x;
+      p = end;
+    }
+  return n;
+}
+
+/* "<prefix>usage_in_bytes" and friends (v1) into c. */
+static void
+v1_mem_counter (int fd, const char *prefix, struct al_cgroup_mem_counter *c)
+{
+  char f[64];
+  bool found = false;
+  snprintf (f, sizeof f, "%susage_in_bytes", prefix);
+  c->usage = read_opt_u64 (fd, f, &found);
+  if (!found)
+    return;
+  snprintf (f, sizeof f, "%smax_usage_in_bytes", prefix);
+  c->max = read_opt_u64 (fd, f, NULL);
+  snprintf (f, sizeof f, "%sfailcnt", prefix);
+  c->failcnt = read_opt_u64 (fd, f, NULL);
+  snprintf (f, sizeof f, "%slimit_in_bytes", prefix);
+  c->limit = read_opt_u64 (fd, f, NULL);
+  if (c->limit >= V1_UNLIMITED_MIN)
+    c->limit = UINT64_MAX;
+  c->has = true;
+}
+
+static void
+memory_stat_raw (int fd, struct al_cgroup_stats *st, bool v2)
+{
+  cleanup_free char *buf = NULL;
+  struct al_error ignored = { 0 };
+  if (al_cg_read (fd, "memory.stat", &buf, &ignored) < 0)
+    return;
+  for (char *save = NULL, *line = strtok_r (buf, "\n", &save); line;
+       line = strtok_r (NULL, "\n", &save))
+    {
+      char key[48];
+      unsigned long long v;
+      if (sscanf (line, "%47s %llu", key, &v) != 2)
+        continue;
+      if (strcmp (key, v2 ? "file" : "cache") == 0)
+        st->memory_cache = v;
+      if (st->n_memory_stat < AL_CGROUP_STATS_MAX_KEYS)
+        {
+          struct al_cgroup_stat_entry *e = &st->memory_stat[st->n_memory_stat++];
+          snprintf (e->key, sizeof e->key, "%s", key);
+          e->value = v;
+        }
+    }
+}
+
+static void
+io_add (struct al_cgroup_io_entry *v, size_t *n, unsigned major, unsigned minor, const char *op,
+        uint64_t value)
+{
+  if (*n >= AL_CGROUP_STATS_MAX_IO)
+    return;
+  struct al_cgroup_io_entry *e = &v[(*n)++];
+  e->major = major;
+  e->minor = minor;
+  snprintf (e->op, sizeof e->op, "%s", op);
+  e->value = value;
+}
+
+/* v1 "8:0 Read 4096" lines (the "Total N" summary line is skipped). */
+static void
+v1_io_list (int fd, const char *file, struct al_cgroup_io_entry *v, size_t *n)
+{
+  cleanup_free char *buf = NULL;
+  struct al_error ignored = { 0 };
+  if (al_cg_read (fd, file, &buf, &ignored) < 0)
+    return;
+  for (char *save = NULL, *line = strtok_r (buf, "\n", &save); line;
+       line = strtok_r (NULL, "\n", &save))
+    {
+      unsigned major, minor;
+      char op[16];
+      unsigned long long value;
+      if (sscanf (line, "%u:%u %15s %llu", &major, &minor, op, &value) == 4)
+        io_add (v, n, major, minor, op, value);
+    }
+}
+
+static void
+v2_io_stat (int fd, struct al_cgroup_stats *st)
+{
+  cleanup_free char *buf = NULL;
+  struct al_error ignored = { 0 };
+  if (al_cg_read (fd, "io.stat", &buf, &ignored) < 0)
+    return;
+  for (char *save = NULL, *line = strtok_r (buf, "\n", &save); line;
+       line = strtok_r (NULL, "\n", &save))
+    {
+      unsigned major, minor;
+      int off = 0;
+      if (sscanf (line, "%u:%u%n", &major, &minor, &off) != 2)
+        continue;
+      for (char *s2 = NULL, *tok = strtok_r (line + off, " ", &s2); tok;
+           tok = strtok_r (NULL, " ", &s2))
+        {
+          unsigned long long v;
+          if (sscanf (tok, "rbytes=%llu", &v) == 1)
+            io_add (st->io_bytes, &st->n_io_bytes, major, minor, "Read", v);
+          else if (sscanf (tok, "wbytes=%llu", &v) == 1)
+            io_add (st->io_bytes, &st->n_io_bytes, major, minor, "Write", v);
+          else if (sscanf (tok, "rios=%llu", &v) == 1)
+            io_add (st->io_ops, &st->n_io_ops, major, minor, "Read", v);
+          else if (sscanf (tok, "wios=%llu", &v) == 1)
+            io_add (st->io_ops, &st->n_io_ops, major, minor, "Write", v);
+        }
+    }
+}
+
+/* hugetlb.<size>.usage_in_bytes (v1) / hugetlb.<size>.current (v2) for
+ * every size present in the leaf. */
+static void
+hugetlb_stats (int fd, bool v2, struct al_cgroup_stats *st)
+{
+  cleanup_close int dfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return;
+  cleanup_dir DIR *d = fdopendir (dfd);
+  if (d == NULL)
+    return;
+  dfd = -1;
+  const char *suffix = v2 ? ".current" : ".usage_in_bytes";
+  for (struct dirent *de; (de = readdir (d)) && st->n_hugetlb < AL_CGROUP_STATS_MAX_HUGE;)
+    {
+      const char *name = de->d_name;
+      size_t len = strlen (name), slen = strlen (suffix);
+      if (strncmp (name, "hugetlb.", 8) != 0 || len <= 8 + slen
+          || strcmp (name + len - slen, suffix) != 0)
+        continue;
+      size_t zlen = len - 8 - slen;
+      if (zlen >= sizeof st->hugetlb[0].size || memchr (name + 8, '.', zlen))
+        continue; /* hugetlb.2MB.rsvd.current and the like */
+      struct al_cgroup_hugetlb_stat *hs = &st->hugetlb[st->n_hugetlb++];
+      snprintf (hs->size, sizeof hs->size, "%.*s", (int) zlen, name + 8);
+      char f[96];
+      hs->usage = read_opt_u64 (fd, name, NULL);
+      if (v2)
+        {
+          snprintf (f, sizeof f, "hugetlb.%s.events", hs->size);
+          hs->failcnt = read_opt_key (fd, f, "max");
+        }
+      else
+        {
+          snprintf (f, sizeof f, "hugetlb.%s.max_usage_in_bytes", hs->size);
+          hs->max = read_opt_u64 (fd, f, NULL);
+          snprintf (f, sizeof f, "hugetlb.%s.failcnt", hs->size);
+          hs->failcnt = read_opt_u64 (fd, f, NULL);
+        }
+    }
+}
+
+/* What `events` shows beyond the basics: every file is optional. */
+static int
+stats_detail (const struct al_cgroup *cg, struct al_cgroup_stats *st, struct al_error *err)
+{
+  const struct al_cgroup_host *h = cg->host;
+  int idx = h->where[AL_CG_CPU];
+  if (idx >= 0 && cg->fd[idx] >= 0 && al_cg_exists (cg->fd[idx], "cpu.stat"))
+    {
+      int fd = cg->fd[idx];
+      uint64_t v = 0;
+      struct al_error ignored = { 0 };
+      if (al_cg_read_key (fd, "cpu.stat", "nr_periods", &v, &ignored) == 0)
+        {
+          st->has_throttling = true;
+          st->cpu_periods = v;
+          st->cpu_throttled_periods = read_opt_key (fd, "cpu.stat", "nr_throttled");
+          st->cpu_throttled_ns = h->h[idx].v2
+                                     ? read_opt_key (fd, "cpu.stat", "throttled_usec") * 1000
+                                     : read_opt_key (fd, "cpu.stat", "throttled_time");
+        }
+    }
+  idx = h->where[AL_CG_CPUACCT];
+  if (idx >= 0 && cg->fd[idx] >= 0 && !h->h[idx].v2)
+    {
+      int fd = cg->fd[idx];
+      st->n_percpu
+          = read_u64_list (fd, "cpuacct.usage_percpu", st->cpu_percpu, AL_CGROUP_STATS_MAX_CPUS);
+      size_t nu = read_u64_list (fd, "cpuacct.usage_percpu_user", st->cpu_percpu_user,
+                                 AL_CGROUP_STATS_MAX_CPUS);
+      size_t ns = read_u64_list (fd, "cpuacct.usage_percpu_sys", st->cpu_percpu_system,
+                                 AL_CGROUP_STATS_MAX_CPUS);
+      st->has_percpu_split = st->n_percpu > 0 && nu == st->n_percpu && ns == st->n_percpu;
+    }
+  idx = h->where[AL_CG_MEMORY];
+  if (idx >= 0 && cg->fd[idx] >= 0)
+    {
+      int fd = cg->fd[idx];
+      bool v2 = h->h[idx].v2;
+      if (!v2)
+        {
+          v1_mem_counter (fd, "memory.memsw.", &st->swap);
+          v1_mem_counter (fd, "memory.kmem.", &st->kernel);
+          v1_mem_counter (fd, "memory.kmem.tcp.", &st->kernel_tcp);
+        }
+      else if (al_cg_exists (fd, "memory.swap.current"))
+        {
+          st->swap.has = true;
+          st->swap.usage = read_opt_u64 (fd, "memory.swap.current", NULL);
+          st->swap.max = read_opt_u64 (fd, "memory.swap.peak", NULL);
+          st->swap.limit = read_opt_u64 (fd, "memory.swap.max", NULL);
+          st->swap.failcnt = read_opt_key (fd, "memory.swap.events", "max");
+        }
+      memory_stat_raw (fd, st, v2);
+    }
+  idx = h->where[AL_CG_HUGETLB];
+  if (idx >= 0 && cg->fd[idx] >= 0)
+    hugetlb_stats (cg->fd[idx], h->h[idx].v2, st);
+  idx = h->where[AL_CG_BLKIO];
+  if (idx >= 0 && cg->fd[idx] >= 0)
+    {
+      int fd = cg->fd[idx];
+      if (h->h[idx].v2)
+        v2_io_stat (fd, st);
+      else
+        {
+          const char *b = al_cg_exists (fd, "blkio.throttle.io_service_bytes_recursive")
+                              ? "blkio.throttle.io_service_bytes_recursive"
+                              : "blkio.io_service_bytes_recursive";
+          const char *o = al_cg_exists (fd, "blkio.throttle.io_serviced_recursive")
+                              ? "blkio.throttle.io_serviced_recursive"
+                              : "blkio.io_serviced_recursive";
+          v1_io_list (fd, b, st->io_bytes, &st->n_io_bytes);
+          v1_io_list (fd, o, st->io_ops, &st->n_io_ops);
+        }
+    }
+  (void) err;
+  return 0;
+}
+
 int
 al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_stats,
                  struct al_error *err)
 {
-  struct al_cgroup_stats st = { 0 };
+  /* filled in place: the struct is too big to copy around */
+  struct al_cgroup_stats *st = ret_stats;
+  memset (st, 0, sizeof *st);
   const struct al_cgroup_host *h = cg->host;
   int r = 0;
   int idx = h->where[AL_CG_PIDS];
   if (idx >= 0 && cg->fd[idx] >= 0)
-    r = pids_stats (cg->fd[idx], &st, err);
+    r = pids_stats (cg->fd[idx], st, err);
   idx = h->where[AL_CG_MEMORY];
   if (r == 0 && idx >= 0 && cg->fd[idx] >= 0)
-    r = h->h[idx].v2 ? al_cg_v2_stats_memory (cg->fd[idx], &st, err)
-                     : al_cg_v1_stats_memory (cg->fd[idx], &st, err);
+    r = h->h[idx].v2 ? al_cg_v2_stats_memory (cg->fd[idx], st, err)
+                     : al_cg_v1_stats_memory (cg->fd[idx], st, err);
   /* CPU time: v1 cpuacct, else the v2 core file cpu.stat */
   idx = h->where[AL_CG_CPUACCT];
   if (r == 0 && idx >= 0 && cg->fd[idx] >= 0)
-    r = al_cg_v1_stats_cpu (cg->fd[idx], &st, err);
+    r = al_cg_v1_stats_cpu (cg->fd[idx], st, err);
   else if (r == 0 && h->unified >= 0 && cg->fd[h->unified] >= 0)
-    r = al_cg_v2_stats_cpu (cg->fd[h->unified], &st, err);
+    r = al_cg_v2_stats_cpu (cg->fd[h->unified], st, err);
   idx = h->where[AL_CG_BLKIO];
   if (r == 0 && idx >= 0 && cg->fd[idx] >= 0)
-    r = h->h[idx].v2 ? al_cg_v2_stats_io (cg->fd[idx], &st, err)
-                     : al_cg_v1_stats_io (cg->fd[idx], &st, err);
+    r = h->h[idx].v2 ? al_cg_v2_stats_io (cg->fd[idx], st, err)
+                     : al_cg_v1_stats_io (cg->fd[idx], st, err);
+  if (r == 0)
+    r = stats_detail (cg, st, err);
   if (r < 0)
     return al_error_wrap (err, "stats of cgroup `%s`", cg->path);
-  *ret_stats = st;
+  return 0;
+}
+
+/* ------------------------------------------------------------ oom watch */
+
+int
+al_cgroup_oom_kills (const struct al_cgroup *cg, uint64_t *ret, struct al_error *err)
+{
+  const struct al_cgroup_host *h = cg->host;
+  int idx = h->where[AL_CG_MEMORY];
+  if (idx < 0 || cg->fd[idx] < 0)
+    return al_error_reason (err, ENOTSUP, "cgroup `%s`: no memory controller", cg->path);
+  *ret = 0;
+  int r = al_cg_read_key (cg->fd[idx], h->h[idx].v2 ? "memory.events" : "memory.oom_control",
+                          "oom_kill", ret, err);
+  if (r == -ENOENT && !al_cg_exists (cg->fd[idx], h->h[idx].v2 ? "memory.events"
+                                                               : "memory.oom_control"))
+    return al_error_set (err, ENOENT, "cgroup `%s`: no OOM counter", cg->path);
+  return r == -ENOENT ? 0 : r; /* a kernel without the key counts nothing */
+}
+
+int
+al_cgroup_oom_watch (const struct al_cgroup *cg, int *ret_fd, struct al_error *err)
+{
+  const struct al_cgroup_host *h = cg->host;
+  int idx = h->where[AL_CG_MEMORY];
+  if (idx < 0 || cg->fd[idx] < 0)
+    return al_error_reason (err, ENOTSUP, "cgroup `%s`: no memory controller to watch for OOM",
+                            cg->path);
+  int fd = cg->fd[idx];
+  if (h->h[idx].v2)
+    {
+      if (!al_cg_exists (fd, "memory.events"))
+        return al_error_reason (err, ENOTSUP,
+                                "cgroup `%s`: the memory controller is not enabled "
+                                "(no memory.events)",
+                                cg->path);
+      cleanup_close int in = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+      if (in < 0)
+        return al_error_set (err, errno, "inotify");
+      char path[64];
+      snprintf (path, sizeof path, "/proc/self/fd/%d/memory.events", fd);
+      if (inotify_add_watch (in, path, IN_MODIFY | IN_DELETE_SELF | IN_IGNORED) < 0)
+        return al_error_set (err, errno, "watch memory.events of cgroup `%s`", cg->path);
+      *ret_fd = al_steal_fd (&in);
+      return 0;
+    }
+  cleanup_close int efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0)
+    return al_error_set (err, errno, "eventfd");
+  cleanup_close int ofd = openat (fd, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (ofd < 0)
+    return al_error_set (err, errno, "open memory.oom_control of cgroup `%s`", cg->path);
+  int r = al_cg_writef (fd, "cgroup.event_control", err, "%d %d", efd, ofd);
+  if (r < 0)
+    return al_error_wrap (err, "register an OOM notification for cgroup `%s`", cg->path);
+  /* the registration holds its own reference to memory.oom_control */
+  *ret_fd = al_steal_fd (&efd);
   return 0;
 }

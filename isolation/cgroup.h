@@ -35,9 +35,12 @@
  *   ("linux.resources.network.classID: net_cls controller is not mounted").
  *   A field for an unavailable controller is an error unless its value is
  *   the kernel default.  On failure the cgroup is left for al_cgroup_remove.
- *   Decisions: -1 means unlimited; a memory limit or pids.limit of 0 is an
- *   error (it would forbid everything), as are cpu.shares outside 2..262144,
- *   a quota below 1000 us and a period outside 1000..1000000 us; cpusets
+ *   Decisions: -1 means unlimited; a memory limit of 0 is an error (it
+ *   would forbid everything); pids.limit follows runtime-spec 1.3 (PR
+ *   #1279) and runc 1.4: -1 is "max", 0 is a real limit (pids.max = 0: the
+ *   init runs but nothing can fork), an absent limit leaves pids.max
+ *   alone, and anything below -1 is an error.  Also errors: cpu.shares
+ *   outside 2..262144, a quota below 1000 us and a period outside 1000..1000000 us; cpusets
  *   must be subsets of the parent's effective set.  memory.kernel is
  *   ignored with a warning (the kernel dropped kmem limits); on v2,
  *   swappiness and kernelTCP are ignored with a warning (no v2 equivalent),
@@ -182,6 +185,37 @@ int al_cgroup_kill_all (const struct al_cgroup *cg, struct al_error *err);
 
 /* ---------------------------------------------------------------- stats */
 
+#define AL_CGROUP_STATS_MAX_CPUS 1024
+#define AL_CGROUP_STATS_MAX_KEYS 128
+#define AL_CGROUP_STATS_MAX_HUGE 8
+#define AL_CGROUP_STATS_MAX_IO 64
+
+struct al_cgroup_mem_counter
+{
+  bool has;
+  uint64_t usage, max, failcnt; /* max: the high-water mark */
+  uint64_t limit;               /* UINT64_MAX when unlimited */
+};
+
+struct al_cgroup_stat_entry
+{
+  char key[48];
+  uint64_t value;
+};
+
+struct al_cgroup_hugetlb_stat
+{
+  char size[16]; /* "2MB" */
+  uint64_t usage, max, failcnt;
+};
+
+struct al_cgroup_io_entry
+{
+  uint32_t major, minor;
+  char op[16]; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+  uint64_t value;
+};
+
 struct al_cgroup_stats
 {
   bool has_memory;
@@ -204,10 +238,53 @@ struct al_cgroup_stats
 
   bool has_io;
   uint64_t io_read_bytes, io_write_bytes;
+
+  /* ---- detail, for `events` (runc's stats); fixed arrays, nothing to free */
+
+  /* v1 cpuacct.usage_percpu(_user/_sys); n_percpu is 0 elsewhere */
+  size_t n_percpu;
+  bool has_percpu_split; /* the _user and _sys arrays are filled */
+  uint64_t cpu_percpu[AL_CGROUP_STATS_MAX_CPUS];
+  uint64_t cpu_percpu_user[AL_CGROUP_STATS_MAX_CPUS];
+  uint64_t cpu_percpu_system[AL_CGROUP_STATS_MAX_CPUS];
+
+  /* CFS bandwidth (cpu.stat of the cpu controller) */
+  bool has_throttling;
+  uint64_t cpu_periods, cpu_throttled_periods, cpu_throttled_ns;
+
+  /* v1: memory.memsw.*, memory.kmem.*, memory.kmem.tcp.*;
+     v2: memory.swap.* (failcnt from memory.swap.events max) */
+  struct al_cgroup_mem_counter swap, kernel, kernel_tcp;
+  uint64_t memory_cache; /* memory.stat cache (v1) or file (v2) */
+  size_t n_memory_stat;  /* memory.stat as it is, in file order */
+  struct al_cgroup_stat_entry memory_stat[AL_CGROUP_STATS_MAX_KEYS];
+
+  size_t n_hugetlb; /* one per huge page size the host has */
+  struct al_cgroup_hugetlb_stat hugetlb[AL_CGROUP_STATS_MAX_HUGE];
+
+  /* v1 blkio.*io_service_bytes_recursive / io_serviced_recursive, or v2
+     io.stat as Read/Write entries */
+  size_t n_io_bytes, n_io_ops;
+  struct al_cgroup_io_entry io_bytes[AL_CGROUP_STATS_MAX_IO];
+  struct al_cgroup_io_entry io_ops[AL_CGROUP_STATS_MAX_IO];
 };
 
-/* Read what is available; missing controllers leave their has_* false. */
+/* Read what is available; missing controllers leave their has_* false.
+ * The struct is large (tens of KiB): heap-allocate it in deep stacks. */
 int al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_stats,
                      struct al_error *err);
+
+/* An fd (O_NONBLOCK, O_CLOEXEC; the caller closes it) that turns readable
+ * when the memory controller has news for the cgroup: v1 an eventfd
+ * registered on memory.oom_control through cgroup.event_control (it also
+ * fires when the cgroup is removed), v2 an inotify watch on memory.events.
+ * It only wakes the caller: read it empty, then compare oom_kills from
+ * al_cgroup_stats with what was seen before.  ENOTSUP without a memory
+ * controller. */
+int al_cgroup_oom_watch (const struct al_cgroup *cg, int *ret_fd, struct al_error *err);
+
+/* Just the OOM-kill counter (cheap enough to poll).  ENOTSUP without a
+ * memory controller. */
+int al_cgroup_oom_kills (const struct al_cgroup *cg, uint64_t *ret, struct al_error *err);
 
 #endif

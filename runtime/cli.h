@@ -58,6 +58,7 @@ int al_cmd_ps (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_pause (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_resume (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_update (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_events (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 
 /* Print a JSON value to stdout (indented) followed by a newline. */
 struct json_t;

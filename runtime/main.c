@@ -23,6 +23,7 @@
 static const struct al_verb verbs[] = {
   { "create", "create a container from a bundle; it waits for start", al_cmd_create },
   { "delete", "delete a container and everything it holds", al_cmd_delete },
+  { "events", "print resource usage and OOM kills of a container (JSON)", al_cmd_events },
   { "exec", "run another process in a running container", al_cmd_exec },
   { "features", "print the OCI features this runtime supports (JSON)", al_cmd_features },
   { "kill", "send a signal to a container's init (or all its processes)", al_cmd_kill },

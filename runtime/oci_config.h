@@ -220,7 +220,7 @@ struct al_cpu
 struct al_pids
 {
   bool has_limit;
-  int64_t limit; /* <= 0 means unlimited */
+  int64_t limit; /* -1 unlimited ("max"); 0 a real limit (no forks); < -1 refused (cgroup.h) */
 };
 
 struct al_weight_device

@@ -492,6 +492,64 @@ Test (layout, parses_hybrid_and_mount_subtrees)
   al_cgroup_host_free (h);
 }
 
+/* The real mountinfo of whatever host runs this (the v1-hybrid development
+ * host, or the pure cgroup-v2 guest of `make check-vm`): the layout must not
+ * depend on what the cgroup2 mount holds.  A hybrid host's unified
+ * hierarchy may carry hugetlb (this host) or no controller at all (the
+ * usual systemd hybrid); either way it is hybrid, and v1 controllers stay
+ * on their v1 hierarchies.  Without any v1 mount it is pure v2. */
+Test (layout, real_host_layout_whatever_cgroup2_holds)
+{
+  cleanup_free char *mi = NULL, *self = NULL, *ctrls = NULL;
+  struct al_error err = { 0 };
+  cr_assert_eq (al_read_file (AT_FDCWD, "/proc/self/mountinfo", 16u << 20, &mi, NULL, &err), 0);
+  cr_assert_eq (al_read_file (AT_FDCWD, "/proc/self/cgroup", 1u << 20, &self, NULL, &err), 0);
+  /* v1 hierarchies with a controller: fstype "cgroup", not a name= one */
+  bool v1 = false;
+  for (const char *l = mi; l && *l; l = strchr (l, '\n') ? strchr (l, '\n') + 1 : NULL)
+    {
+      const char *sep = strstr (l, " - cgroup ");
+      const char *eol = strchr (l, '\n');
+      if (sep && (!eol || sep < eol) && !strstr (sep, "name=systemd"))
+        v1 = true;
+    }
+  enum al_cgroup_layout want = v1 ? AL_CGROUP_HYBRID : AL_CGROUP_V2;
+
+  struct al_cgroup_host *real = NULL;
+  cr_assert_eq (al_cgroup_host_detect (NULL, &real, &err), 0, "%s", err.msg);
+  cr_expect_eq (al_cgroup_host_layout (real), want, "detected %s",
+                al_cgroup_layout_name (al_cgroup_host_layout (real)));
+  cr_assert_geq (real->unified, 0, "no cgroup2 mount");
+  al_read_file (real->h[real->unified].fd, "cgroup.controllers", 1u << 20, &ctrls, NULL, &err);
+
+  const char *variants[] = { "hugetlb\n", "", NULL, ctrls };
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
+    {
+      const char *v = variants[i];
+      struct al_cgroup_host *h = NULL;
+      cr_assert_eq (al_cg_host_parse (mi, self, v, NULL, &h, &err), 0, "%s", err.msg);
+      cr_expect_eq (al_cgroup_host_layout (h), want, "cgroup2 holding `%s`: layout %s",
+                    v ? v : "(unread)", al_cgroup_layout_name (al_cgroup_host_layout (h)));
+      cr_expect_str_eq (al_cgroup_host_mount (h, "cgroup2"), al_cgroup_host_mount (real, "cgroup2"));
+      bool huge = v && strstr (v, "hugetlb");
+      cr_expect_eq (al_cgroup_host_has (h, "hugetlb"), huge, "hugetlb with `%s`", v ? v : "");
+      if (huge && v1)
+        cr_expect_eq (h->where[AL_CG_HUGETLB], h->unified);
+      if (v1)
+        {
+          /* memory stays on its v1 hierarchy whatever cgroup2 lists */
+          cr_expect_eq (h->where[AL_CG_MEMORY], real->where[AL_CG_MEMORY]);
+          cr_expect_neq (h->where[AL_CG_MEMORY], h->unified);
+        }
+      else if (v && strstr (v, "memory"))
+        cr_expect_eq (h->where[AL_CG_MEMORY], h->unified);
+      /* the freezer: a v1 hierarchy or the v2 core feature, never missing */
+      cr_expect (al_cgroup_host_has (h, "freezer"));
+      al_cgroup_host_free (h);
+    }
+  al_cgroup_host_free (real);
+}
+
 Test (layout, refuses_hosts_without_cgroups)
 {
   struct al_cgroup_host *h = NULL;
@@ -898,14 +956,14 @@ Test (resources, bad_values_are_refused_before_writing)
 {
   struct al_cgroup *cg = make_cgroup ();
   struct al_error err = { 0 };
-  struct al_pids pids = { .has_limit = true, .limit = 0 };
+  struct al_pids pids = { .has_limit = true, .limit = -7 }; /* 0 is a real limit */
   struct al_memory mem = { .has_limit = true, .limit = 64 << 20 };
   struct al_cpu cpu = { 0 };
   struct al_block_io bio = { 0 };
   struct al_resources res = { .pids = &pids, .memory = &mem };
-  /* pids 0 fails validation: memory, which comes first, is not written */
+  /* pids -7 fails validation: memory, which comes first, is not written */
   cr_expect_eq (al_cgroup_apply (cg, &res, &err), -EINVAL);
-  cr_expect (strstr (err.msg, "linux.resources.pids.limit: 0"), "%s", err.msg);
+  cr_expect (strstr (err.msg, "linux.resources.pids.limit: -7"), "%s", err.msg);
   cleanup_free char *lim = read_cg (cg, "memory", "memory.limit_in_bytes");
   cr_expect_str_neq (lim, "67108864");
 
