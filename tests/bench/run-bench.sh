@@ -1,0 +1,309 @@
+#!/bin/bash
+# run-bench.sh — startup benchmark of airlock side by side with crun, runc,
+# bubblewrap and a bare unshare(1).  A benchmark, not a test: `make bench`
+# runs it; `make check` does not.
+#
+#   AIRLOCK=/path/to/airlock tests/bench/run-bench.sh
+#
+# Environment:
+#   AIRLOCK        airlock binary (default: airlock on PATH)
+#   BENCH_SAMPLES  timed samples per runtime (default 7)
+#   BENCH_STARTS   sequential starts per sample (default 20)
+#   BENCH_RUNTIMES space-separated rows to run (default: all below but
+#                  airlock-v1only)
+#   BENCH_STRICT=1 exit 2 when a target is missed
+#   CC             compiler for the tiny timing helper (default cc)
+#
+# What is measured.  Every row runs /bin/true of the same busybox-static
+# rootfs (tests/fixtures/make-bundle.sh) and the OCI rows use the same
+# config.json: `airlock spec`'s default (pid, network, ipc, uts, mount and
+# cgroup namespaces, read-only root, /proc /dev /dev/pts /dev/shm /dev/mqueue
+# /sys /sys/fs/cgroup mounts, masked and read-only paths, 3 capabilities,
+# no_new_privs, no seccomp) plus a linux.cgroupsPath of
+# /airlock/bench-TAG-ROW-I, so every runtime makes its cgroups under
+# airlock/ in each hierarchy.  Each start has its own bundle directory
+# (config.json only; root.path points at the one shared rootfs) and its
+# own container id; `run` removes state and cgroups itself, which is
+# checked after every sample.
+#
+# A sample is BENCH_STARTS sequential `RUNTIME --root R run --bundle B ID`,
+# each started with posix_spawn by tests/bench/bench-exec.c and reaped
+# before the next; time per start = wall-clock of the whole sample / starts,
+# so it is start-to-exit including state removal and cgroup teardown.
+# The reported figure is the median over BENCH_SAMPLES samples; rows are
+# interleaved (the order rotates every sample) so slow drift on a shared
+# machine hits every row alike.  One untimed warm-up sample per row first.
+#
+# Every row's timed loop runs inside its own private mount namespace
+# (unshare -m --propagation private), because Debian's crun 1.8.1 refuses
+# to start on a hybrid host whose cgroup2 mount holds a controller; for the
+# crun rows (and for the airlock-v1only row, for comparison) an empty
+# tmpfs covers /sys/fs/cgroup/unified there, so crun sees a pure v1 host.
+#
+# Peak RSS is ru_maxrss from wait4() of the runtime process: the high-water
+# resident set of that process or of any single descendant it reaped
+# itself (runc's `runc init`, the container's init before and after exec),
+# whichever is larger, never a sum.  It is what `/usr/bin/time -f %M`
+# prints, the measure behind "crun: 3.3 MiB".  The container payload here
+# is static busybox `true` (the exec row shows that floor, about 1.3 MiB),
+# so above it the figure is the runtime's own memory.  The largest value
+# over all starts is reported.
+#
+# "cpu ms" is user+system CPU time per start of the runtime and everything
+# it reaped (wait4 rusage), less sensitive than wall-clock to other load on
+# the machine; kernel work deferred to worker threads (network namespace
+# teardown, RCU) is in neither.  The load average is printed: on a busy
+# 2-CPU machine wall-clock figures inflate 2-3x, compare ratios.
+#
+# Rows:
+#   airlock          airlock run, cgroupfs manager (the default)
+#   airlock-nocg     airlock --cgroup-manager=disabled run (same bundle)
+#   airlock-v1only   airlock run with the cgroup2 mount hidden, as crun runs
+#                    (not run by default: airlock rejects a cgroup2 mount
+#                    that mountinfo lists but a later mount covers)
+#   crun             crun run (cgroup2 mount hidden, see above)
+#   crun-nocg        crun --cgroup-manager=disabled run
+#   runc             runc run
+#   bwrap            bwrap --unshare-{pid,net,uts,ipc,cgroup} --ro-bind ROOTFS / /bin/true
+#   unshare          unshare -pmuinC --fork --root ROOTFS /bin/true
+#   exec             ROOTFS/bin/busybox true: the cost of spawning the payload
+# Cgroup setup+teardown per container = median over samples of the paired
+# difference airlock - airlock-nocg (and crun - crun-nocg).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+AIRLOCK=${AIRLOCK:-airlock}
+SAMPLES=${BENCH_SAMPLES:-7}
+STARTS=${BENCH_STARTS:-20}
+ALL_ROWS="airlock airlock-nocg airlock-v1only crun crun-nocg runc bwrap unshare exec"
+ROWS=${BENCH_RUNTIMES:-airlock airlock-nocg crun crun-nocg runc bwrap unshare exec}
+CC=${CC:-cc}
+
+die () { echo "run-bench.sh: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "must run as root"
+AIRLOCK=$(command -v "$AIRLOCK") || die "no airlock binary (set AIRLOCK)"
+command -v unshare >/dev/null || die "unshare(1) is missing"
+
+tmp=$(mktemp -d /tmp/al-bench-XXXXXX)
+tag=$(basename "$tmp" | sed 's/^al-bench-//' | tr 'A-Z' 'a-z')
+cg_leaves () {
+  # Our own leaf cgroups, if any are left, in every hierarchy.
+  local d
+  for d in /sys/fs/cgroup/*/airlock/bench-"$tag"-*; do
+    [ -d "$d" ] && echo "$d"
+  done
+  return 0
+}
+cleanup () {
+  set +e
+  local r id d
+  for r in "$tmp"/root-*; do
+    [ -d "$r" ] || continue
+    for id in "$r"/bench-"$tag"-*; do
+      [ -e "$id" ] || continue
+      id=$(basename "$id")
+      case "$r" in
+        *root-airlock*) timeout 10 "$AIRLOCK" --root "$r" delete -f "$id" ;;
+        *root-crun*) timeout 10 crun --root "$r" delete -f "$id" ;;
+        *root-runc*) timeout 10 runc --root "$r" delete -f "$id" ;;
+      esac
+    done >/dev/null 2>&1
+  done
+  # Only empty leaves we named ourselves; rmdir fails on a busy cgroup.
+  for d in $(cg_leaves); do rmdir "$d" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------ helper + bundles
+"$CC" -O2 -o "$tmp/bench-exec" "$here/bench-exec.c" || die "cannot build bench-exec"
+bench_exec=$tmp/bench-exec
+
+AIRLOCK="$AIRLOCK" sh "$srcdir/tests/fixtures/make-bundle.sh" "$tmp/bundle" /bin/true >/dev/null
+rootfs=$tmp/bundle/rootfs
+# crun 1.8.1 only loads ociVersion 1.0.x; the config uses nothing newer.
+sed -i -e 's/"ociVersion": "[^"]*"/"ociVersion": "1.0.2"/' \
+       -e "s|\"path\": \"rootfs\"|\"path\": \"$rootfs\"|" "$tmp/bundle/config.json"
+grep -q "\"path\": \"$rootfs\"" "$tmp/bundle/config.json" || die "cannot set root.path"
+for ns in pid network ipc uts mount; do
+  grep -q "\"type\": \"$ns\"" "$tmp/bundle/config.json" || die "spec lacks the $ns namespace"
+done
+
+is_oci () { case "$1" in airlock*|crun*|runc) return 0 ;; esac; return 1; }
+for row in $ROWS; do
+  is_oci "$row" || continue
+  for ((i = 0; i < STARTS; i++)); do
+    mkdir -p "$tmp/b/$row/$i"
+    sed "s|^  \"linux\": {|  \"linux\": {\n    \"cgroupsPath\": \"/airlock/bench-$tag-$row-$i\",|" \
+      "$tmp/bundle/config.json" > "$tmp/b/$row/$i/config.json"
+  done
+  grep -q '"cgroupsPath"' "$tmp/b/$row/0/config.json" || die "cannot set cgroupsPath"
+  mkdir -p "$tmp/root-$row"
+done
+
+hide_unified=
+if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] &&
+   grep -q . /sys/fs/cgroup/unified/cgroup.controllers; then
+  hide_unified=1
+fi
+
+# row_cmd ROW: the per-start command line (with %i for the start number).
+row_cmd () {
+  local row=$1 b="$tmp/b/$1/%i" id="bench-$tag-$1-%i" r="$tmp/root-$1"
+  case "$row" in
+    airlock|airlock-v1only) echo "$AIRLOCK --root $r run --bundle $b $id" ;;
+    airlock-nocg) echo "$AIRLOCK --root $r --cgroup-manager=disabled run --bundle $b $id" ;;
+    crun) echo "crun --root $r run --bundle $b $id" ;;
+    crun-nocg) echo "crun --root $r --cgroup-manager=disabled run --bundle $b $id" ;;
+    runc) echo "runc --root $r run --bundle $b $id" ;;
+    bwrap) echo "bwrap --unshare-pid --unshare-net --unshare-uts --unshare-ipc --unshare-cgroup --ro-bind $rootfs / /bin/true" ;;
+    unshare) echo "unshare -pmuinC --fork --root $rootfs /bin/true" ;;
+    exec) echo "$rootfs/bin/busybox true" ;;
+    *) return 1 ;;
+  esac
+}
+row_tool () {
+  case "$1" in
+    airlock*) echo "$AIRLOCK" ;; crun*) echo crun ;; runc) echo runc ;;
+    bwrap) echo bwrap ;; unshare) echo unshare ;; exec) echo "$rootfs/bin/busybox" ;;
+  esac
+}
+row_hides () { case "$1" in crun*|airlock-v1only) [ -n "$hide_unified" ] ;; *) return 1 ;; esac; }
+
+active=
+for row in $ROWS; do
+  row_cmd "$row" >/dev/null || die "unknown row $row (rows: $ALL_ROWS)"
+  if command -v "$(row_tool "$row")" >/dev/null; then
+    active="$active $row"
+  else
+    echo "run-bench.sh: skipping $row: $(row_tool "$row") is not installed" >&2
+  fi
+done
+
+# run_sample ROW COUNT: prints "MS RSS_KIB CPU_MS"; fails if a start fails or a
+# cgroup or state directory is left behind.
+run_sample () {
+  local row=$1 count=$2 out hide=
+  row_hides "$row" && hide='mount -t tmpfs -o size=4m,mode=755 bench-hide /sys/fs/cgroup/unified || exit 1;'
+  # shellcheck disable=SC2046
+  out=$(timeout 300 unshare -m --propagation private sh -c "$hide exec \"\$@\"" sh \
+          "$bench_exec" -n "$count" -- $(row_cmd "$row")) ||
+    { echo "run-bench.sh: $row failed" >&2; return 1; }
+  if [ -n "$(cg_leaves)" ]; then
+    echo "run-bench.sh: $row left cgroups behind: $(cg_leaves | tr '\n' ' ')" >&2
+    return 1
+  fi
+  if compgen -G "$tmp/root-$row/bench-$tag-*" >/dev/null; then
+    echo "run-bench.sh: $row left state behind in $tmp/root-$row" >&2
+    return 1
+  fi
+  local ms rss cpu
+  ms=$(sed -n 's/^ms_per_iter=\([0-9.]*\).*/\1/p' <<<"$out")
+  rss=$(sed -n 's/.*rss_kib=\([0-9]*\).*/\1/p' <<<"$out")
+  cpu=$(sed -n 's/.*cpu_ms_per_iter=\([0-9.]*\).*/\1/p' <<<"$out")
+  echo "$ms $rss $cpu"
+}
+
+# ------------------------------------------------------------------- samples
+echo "airlock startup benchmark: $SAMPLES samples x $STARTS starts per row;" \
+     "bundle $tmp/bundle; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+declare -A MS RSS CPU
+read -r -a rows <<<"$active"
+for row in "${rows[@]}"; do
+  run_sample "$row" $((STARTS < 3 ? STARTS : 3)) >/dev/null || exit 1
+done
+for ((s = 0; s < SAMPLES; s++)); do
+  n=${#rows[@]}
+  for ((k = 0; k < n; k++)); do
+    row=${rows[$(((k + s) % n))]}
+    read -r ms rss cpu < <(run_sample "$row" "$STARTS") || exit 1
+    [ -n "${ms:-}" ] || exit 1
+    MS[$row]="${MS[$row]:-} $ms"
+    RSS[$row]="${RSS[$row]:-} $rss"
+    CPU[$row]="${CPU[$row]:-} $cpu"
+  done
+  echo "  sample $((s + 1))/$SAMPLES done" >&2
+done
+
+# ------------------------------------------------------------------- report
+median () { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+minv () { tr ' ' '\n' | grep . | sort -g | head -1; }
+maxv () { tr ' ' '\n' | grep . | sort -g | tail -1; }
+# paired A B [CPU]: median of per-sample differences A - B (wall or CPU ms)
+paired () {
+  local a=${MS[$1]} b=${MS[$2]}
+  [ "${3:-}" = cpu ] && a=${CPU[$1]} b=${CPU[$2]}
+  paste -d' ' <(tr ' ' '\n' <<<"$a" | grep .) <(tr ' ' '\n' <<<"$b" | grep .) |
+    awk '{ printf "%.3f\n", $1 - $2 }' | tr '\n' ' ' | median
+}
+ratio () { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+has () { [ -n "${MS[$1]:-}" ]; }
+
+declare -A MED
+printf '\n%-16s %10s %8s %8s %9s %10s %8s\n' "runtime" "ms/start" "min" "max" "cpu ms" "peakRSS" "vs crun"
+printf '%-16s %10s %8s %8s %9s %10s %8s\n' "" "(median)" "" "" "(median)" "(KiB)" "(median)"
+for row in "${rows[@]}"; do
+  MED[$row]=$(median <<<"${MS[$row]}")
+  vs=-
+  has crun && vs="$(ratio "${MED[$row]}" "$(median <<<"${MS[crun]}")")x"
+  printf '%-16s %10.2f %8.2f %8.2f %9.2f %10d %8s\n' "$row" "${MED[$row]}" \
+    "$(minv <<<"${MS[$row]}")" "$(maxv <<<"${MS[$row]}")" "$(median <<<"${CPU[$row]}")" \
+    "$(maxv <<<"${RSS[$row]}")" "$vs"
+done
+
+echo
+json_rows=
+for row in "${rows[@]}"; do
+  json_rows="$json_rows${json_rows:+,}\"$row\":{\"median_ms\":${MED[$row]},\"min_ms\":$(minv <<<"${MS[$row]}"),\"max_ms\":$(maxv <<<"${MS[$row]}"),\"cpu_ms\":$(median <<<"${CPU[$row]}"),\"peak_rss_kib\":$(maxv <<<"${RSS[$row]}"),\"samples_ms\":[$(tr ' ' '\n' <<<"${MS[$row]}" | grep . | paste -sd,)]}"
+done
+json_ratios='' json_cg='' json_targets='' missed=0
+target () { # NAME OK
+  json_targets="$json_targets${json_targets:+,}\"$1\":$2"
+  [ "$2" = true ] || missed=1
+}
+if has airlock && has crun; then
+  r=$(ratio "${MED[airlock]}" "${MED[crun]}")
+  echo "airlock/crun   = $r   (target <= 0.5)"
+  json_ratios="$json_ratios${json_ratios:+,}\"airlock/crun\":$r"
+  target "airlock/crun<=0.5" "$(awk -v r="$r" 'BEGIN { print (r <= 0.5) ? "true" : "false" }')"
+fi
+if has airlock && has runc; then
+  r=$(ratio "${MED[airlock]}" "${MED[runc]}")
+  echo "airlock/runc   = $r"
+  json_ratios="$json_ratios${json_ratios:+,}\"airlock/runc\":$r"
+fi
+if has airlock-v1only && has crun; then
+  r=$(ratio "${MED[airlock-v1only]}" "${MED[crun]}")
+  echo "airlock-v1only/crun = $r   (same cgroup view as crun)"
+  json_ratios="$json_ratios${json_ratios:+,}\"airlock-v1only/crun\":$r"
+fi
+if has airlock; then
+  rss=$(maxv <<<"${RSS[airlock]}")
+  echo "airlock peak RSS = $rss KiB   (target <= 2048)"
+  target "airlock_rss<=2MiB" "$( [ "$rss" -le 2048 ] && echo true || echo false)"
+fi
+if has airlock && has airlock-nocg; then
+  d=$(paired airlock airlock-nocg)
+  c=$(paired airlock airlock-nocg cpu)
+  echo "airlock cgroup setup+teardown = $d ms per container, $c ms CPU   (target <= 1.5)"
+  json_cg="$json_cg${json_cg:+,}\"airlock\":$d,\"airlock_cpu\":$c"
+  # Judged on the larger of the wall and CPU differences, so noise that
+  # makes the wall difference small or negative cannot pass it alone.
+  target "airlock_cgroup<=1.5ms" "$(awk -v d="$d" -v c="$c" 'BEGIN { m = (d > c) ? d : c; print (m <= 1.5) ? "true" : "false" }')"
+fi
+if has crun && has crun-nocg; then
+  d=$(paired crun crun-nocg)
+  c=$(paired crun crun-nocg cpu)
+  echo "crun    cgroup setup+teardown = $d ms per container, $c ms CPU"
+  json_cg="$json_cg${json_cg:+,}\"crun\":$d,\"crun_cpu\":$c"
+fi
+if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
+  echo "WARNING: load average $(cut -d' ' -f1 /proc/loadavg) exceeds $(nproc) CPUs: wall-clock figures are inflated and noisy; prefer the cpu ms column and ratios"
+fi
+echo "BENCH_JSON {\"bench\":\"startup\",\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"samples\":$SAMPLES,\"starts_per_sample\":$STARTS,\"cpus\":$(nproc),\"rows\":{$json_rows},\"ratios\":{$json_ratios},\"cgroup_ms_per_container\":{$json_cg},\"targets\":{$json_targets}}"
+if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$missed" = 1 ]; then
+  exit 2
+fi
+exit 0
