@@ -4,6 +4,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,9 +88,9 @@ write_all (int fd, const void *buf, size_t len)
   return 0;
 }
 
-int
-al_write_file_atomic (int dirfd, const char *path, const void *buf, size_t len,
-                      mode_t mode, struct al_error *err)
+static int
+replace_file (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, bool durable,
+              struct al_error *err)
 {
   char tmp[4096];
   int n = snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ());
@@ -101,7 +102,7 @@ al_write_file_atomic (int dirfd, const char *path, const void *buf, size_t len,
     return al_error_set (err, errno, "create `%s`", tmp);
 
   int ret = write_all (fd, buf, len);
-  if (ret == 0 && fsync (fd) < 0)
+  if (ret == 0 && durable && fsync (fd) < 0)
     ret = -errno;
   if (ret < 0)
     {
@@ -115,6 +116,20 @@ al_write_file_atomic (int dirfd, const char *path, const void *buf, size_t len,
       return al_error_set (err, saved, "rename `%s` to `%s`", tmp, path);
     }
   return 0;
+}
+
+int
+al_write_file_atomic (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+                      struct al_error *err)
+{
+  return replace_file (dirfd, path, buf, len, mode, true, err);
+}
+
+int
+al_write_runtime_file (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+                       struct al_error *err)
+{
+  return replace_file (dirfd, path, buf, len, mode, false, err);
 }
 
 int
@@ -157,5 +172,5 @@ al_write_pid_file (const char *path, pid_t pid, struct al_error *err)
   cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return al_error_set (err, errno, "pid file `%s`", path);
-  return al_write_file_atomic (dfd, base, buf, (size_t) n, 0644, err);
+  return al_write_runtime_file (dfd, base, buf, (size_t) n, 0644, err);
 }

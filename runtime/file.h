@@ -18,6 +18,12 @@
 int al_read_file (int dirfd, const char *path, size_t max, char **ret_buf,
                   size_t *ret_len, struct al_error *err);
 
+/* The same without the fsync: for runtime state (state.json, pid files)
+ * that describes running processes and so means nothing after a reboot.
+ * Readers still see the old or the new content, never a mix. */
+int al_write_runtime_file (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
+                           struct al_error *err);
+
 int al_write_file_atomic (int dirfd, const char *path, const void *buf,
                           size_t len, mode_t mode, struct al_error *err);
 

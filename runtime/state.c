@@ -857,7 +857,7 @@ al_state_write (struct al_state_handle *h, const struct al_state *state, struct 
   if (len > AL_STATE_FILE_MAX)
     return al_error_reason (err, EFBIG, "%s: write state: record is %zu bytes, the limit is %d",
                             h->id, len, AL_STATE_FILE_MAX);
-  ret = al_write_file_atomic (h->dir_fd, STATE_FILE, text, len, 0600, err);
+  ret = al_write_runtime_file (h->dir_fd, STATE_FILE, text, len, 0600, err);
   if (ret < 0)
     return al_error_wrap (err, "%s: write state", h->id);
   return 0;

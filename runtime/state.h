@@ -5,7 +5,8 @@
  *
  *   ROOT/ID/              0700, one directory per container
  *   ROOT/ID/state.json    0600, the record, replaced atomically (temp file in
- *                         the same directory + fsync + rename), never partial
+ *                         the same directory + rename; not fsynced: it describes
+ *                         live processes), never partial
  *   ROOT/ID/...           files other modules keep with the container
  *                         (al_state_dir_fd); removed together with it
  *
