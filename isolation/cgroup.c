@@ -407,6 +407,23 @@ better_v2_mount (const char *mount, const char *root, const char *cur_mount, con
 
 /* Fill h->h[] from mountinfo (dedupe bind mounts: one entry per
  * superblock, preferring a mount of the whole hierarchy). */
+/* Is a mount at `mount` hidden by a mount made after it (mountinfo lists
+ * mounts in the order they were made) on the same point or on a directory
+ * above it?  E.g. a tmpfs over /sys/fs/cgroup/unified hides cgroup2. */
+static bool
+covered_later (char **points, size_t n, size_t i)
+{
+  size_t len = strlen (points[i]);
+  for (size_t j = i + 1; j < n; j++)
+    {
+      size_t l = strlen (points[j]);
+      if (l <= len && strncmp (points[i], points[j], l) == 0
+          && (points[i][l] == '\0' || points[i][l] == '/' || strcmp (points[j], "/") == 0))
+        return true;
+    }
+  return false;
+}
+
 static int
 parse_mountinfo (struct al_cgroup_host *h, struct parsed *p, const char *mountinfo,
                  struct al_error *err)
@@ -414,19 +431,45 @@ parse_mountinfo (struct al_cgroup_host *h, struct parsed *p, const char *mountin
   cleanup_free char *copy = strdup (mountinfo);
   if (copy == NULL)
     return al_error_set (err, ENOMEM, "parse mountinfo");
-  int v2 = -1;
+  /* Split every line first, so a later mount can hide an earlier one. */
+  size_t cap = 64, n = 0;
+  cleanup_free struct mount_entry *entries = malloc (cap * sizeof *entries);
+  cleanup_free char **points = malloc (cap * sizeof *points);
+  if (entries == NULL || points == NULL)
+    return al_error_set (err, ENOMEM, "parse mountinfo");
   for (char *save = NULL, *line = strtok_r (copy, "\n", &save); line;
        line = strtok_r (NULL, "\n", &save))
     {
-      struct mount_entry e;
-      if (!split_mountinfo_line (line, &e))
+      if (n == cap)
+        {
+          cap *= 2;
+          struct mount_entry *ne = realloc (entries, cap * sizeof *entries);
+          if (ne)
+            entries = ne;
+          char **np = realloc (points, cap * sizeof *points);
+          if (np)
+            points = np;
+          if (ne == NULL || np == NULL)
+            return al_error_set (err, ENOMEM, "parse mountinfo");
+        }
+      if (!split_mountinfo_line (line, &entries[n]))
         continue;
+      points[n] = entries[n].mount;
+      n++;
+    }
+
+  int v2 = -1;
+  for (size_t k = 0; k < n; k++)
+    {
+      const struct mount_entry e = entries[k];
       bool is_v2 = strcmp (e.fstype, "cgroup2") == 0;
       if (!is_v2 && strcmp (e.fstype, "cgroup") != 0)
         continue;
       unsigned bits = is_v2 ? 0 : controllers_from_list (v1_names, e.super, ",");
       if (!is_v2 && bits == 0)
         continue; /* name=systemd and other named hierarchies: no controller */
+      if (covered_later (points, n, k))
+        continue;
 
       int slot = -1;
       for (size_t i = 0; i < h->n; i++)

@@ -295,11 +295,10 @@ h_id (const char *tag)
   return buf;
 }
 
-static int
-remove_entry (const char *path, const struct stat *sb, int type, struct FTW *ftw);
+static int remove_entry (const char *path, const struct stat *sb, int type, struct FTW *ftw);
 
-static void
-remove_tree (const char *dir)
+void
+h_remove_tree (const char *dir)
 {
   /* Depth first, never following a symlink nor crossing into another
    * mount (a leaked bind mount must not take a host directory with it). */
@@ -332,7 +331,7 @@ remove_templates (bool (*keep) (pid_t owner))
         continue;
       char path[PATH_MAX];
       snprintf (path, sizeof path, "/tmp/%s", e->d_name);
-      remove_tree (path);
+      h_remove_tree (path);
       unlink (path);
     }
   closedir (d);
@@ -351,8 +350,7 @@ owner_not_me (pid_t owner)
 }
 
 /* In the runner, at exit: its template goes. */
-static void __attribute__ ((destructor))
-remove_own_template (void)
+static void __attribute__ ((destructor)) remove_own_template (void)
 {
   remove_templates (owner_not_me);
 }
@@ -398,7 +396,7 @@ bundle_template (void)
       remove_templates (owner_alive);
       char tmp[PATH_MAX + 8];
       snprintf (tmp, sizeof tmp, "%s.tmp", template_dir);
-      remove_tree (tmp);
+      h_remove_tree (tmp);
       make_bundle (tmp);
       cr_assert_eq (rename (tmp, template_dir), 0, "rename %s: %s", tmp, strerror (errno));
     }
@@ -479,7 +477,7 @@ h_bundle_fini (struct h_bundle *b)
           h_result_free (&r);
         }
     }
-  remove_tree (b->dir);
+  h_remove_tree (b->dir);
   json_decref (b->config);
   b->config = NULL;
 }

@@ -92,6 +92,9 @@ char *h_read_file (const char *path);
 /* Write content to path (created or truncated).  Asserts on failure. */
 void h_write_file (const char *path, const char *content);
 
+/* rm -rf dir, never following a symlink nor crossing a mount point. */
+void h_remove_tree (const char *dir);
+
 /* b->config's "process" object (asserts it exists). */
 json_t *h_process (struct h_bundle *b);
 /* Replace process.args (NULL-terminated) in b->config. */

@@ -21,11 +21,14 @@
 #include "harness.h"
 
 static struct h_bundle b;
+static char host_dir[64]; /* a host directory a test must not touch */
 
 static void
 fini (void)
 {
   h_bundle_fini (&b);
+  if (host_dir[0])
+    h_remove_tree (host_dir);
 }
 
 TestSuite (lifecycle, .fini = fini);
@@ -212,10 +215,8 @@ Test (lifecycle, run_signal_without_pid_namespace)
    * SIGTERM kills it: 128+15. */
   init_with (ARGS ("sh", "-c", "kill -TERM $$; sleep 5"));
   json_t *ns = json_object_get (json_object_get (b.config, "linux"), "namespaces");
-  size_t i;
-  json_t *v;
-  json_array_foreach (ns, i, v)
-    if (strcmp (json_string_value (json_object_get (v, "type")), "pid") == 0)
+  for (size_t i = 0; i < json_array_size (ns); i++)
+    if (strcmp (json_string_value (json_object_get (json_array_get (ns, i), "type")), "pid") == 0)
       {
         json_array_remove (ns, i);
         break;
@@ -464,7 +465,7 @@ Test (lifecycle, invalid_ids_refused)
 static const char *const trap_args[]
     = { "sh", "-c",
         "trap 'exit 3' TERM; trap 'exit 4' HUP; trap 'exit 5' USR1; "
-        "echo ready; while :; do sleep 0.1; done",
+        "touch /dev/shm/traps-set; while :; do sleep 0.1; done",
         NULL };
 
 static void
@@ -474,8 +475,18 @@ kill_and_expect (const char *sig, int expected)
   const char *id = h_id ("itest-kill");
   struct bg_run bg = { 0 };
   bg_start (&bg, id);
-  /* Give sh time to install its traps. */
-  usleep (300 * 1000);
+  /* Wait for sh to have installed its traps (seen through its root). */
+  json_t *st = h_state (&b, id);
+  char ready[128];
+  snprintf (ready, sizeof ready, "/proc/%d/root/dev/shm/traps-set", (int) state_pid (st));
+  json_decref (st);
+  int waited = 0;
+  while (access (ready, F_OK) != 0 && waited < 10000)
+    {
+      usleep (20 * 1000);
+      waited += 20;
+    }
+  cr_assert_eq (access (ready, F_OK), 0, "the container never set its traps");
   struct h_result r;
   if (sig)
     h_airlock (&r, &b, NULL, 30, ARGS ("kill", id, sig));
@@ -592,7 +603,8 @@ wait_sleepers (const char *arg, int expected, int timeout_ms)
 Test (lifecycle, kill_all_signals_every_process)
 {
   /* The init survives TERM (it has a handler); its children do not. */
-  init_with (ARGS ("sh", "-c", "trap 'true' TERM; sleep 301 & sleep 302 & while :; do sleep 0.1; done"));
+  init_with (
+      ARGS ("sh", "-c", "trap 'true' TERM; sleep 301 & sleep 302 & while :; do sleep 0.1; done"));
   const char *id = h_id ("itest-killall");
   pid_t pid = run_detached (id);
   cr_assert (wait_sleepers ("301", 1, 5000), "the container's children did not start");
@@ -786,10 +798,11 @@ make_host_dir (char *dir, size_t size)
 {
   snprintf (dir, size, "/tmp/al-itest-host-XXXXXX");
   cr_assert_not_null (mkdtemp (dir));
+  snprintf (host_dir, sizeof host_dir, "%s", dir);
 }
 
 static void
-assert_host_dir_empty_and_remove (const char *dir)
+assert_host_dir_empty (const char *dir)
 {
   DIR *d = opendir (dir);
   cr_assert_not_null (d, "%s is gone", dir);
@@ -799,16 +812,15 @@ assert_host_dir_empty_and_remove (const char *dir)
     if (strcmp (e->d_name, ".") && strcmp (e->d_name, ".."))
       snprintf (found, sizeof found, "%s", e->d_name);
   closedir (d);
-  rmdir (dir);
   cr_assert_eq (found[0], '\0', "the container wrote %s/%s on the host", dir, found);
 }
 
 static void
 add_tmpfs_mount (const char *dest)
 {
-  json_array_append_new (json_object_get (b.config, "mounts"),
-                         json_pack ("{s:s, s:s, s:s}", "destination", dest, "type", "tmpfs",
-                                    "source", "tmpfs"));
+  json_array_append_new (
+      json_object_get (b.config, "mounts"),
+      json_pack ("{s:s, s:s, s:s}", "destination", dest, "type", "tmpfs", "source", "tmpfs"));
 }
 
 Test (lifecycle, mount_destination_dotdot_refused)
@@ -828,7 +840,7 @@ Test (lifecycle, mount_destination_dotdot_refused)
   cr_assert_not_null (strstr (r.err, "mounts["), "the error does not name the mount: %s", r.err);
   h_result_free (&r);
   h_assert_clean (&b, id);
-  assert_host_dir_empty_and_remove (host);
+  assert_host_dir_empty (host);
 }
 
 static void
@@ -855,7 +867,7 @@ Test (lifecycle, mount_destination_symlink_to_host_refused)
   cr_assert_not_null (strstr (r.err, "mounts["), "the error does not name the mount: %s", r.err);
   h_result_free (&r);
   h_assert_clean (&b, id);
-  assert_host_dir_empty_and_remove (host);
+  assert_host_dir_empty (host);
 }
 
 Test (lifecycle, cwd_symlink_to_host_refused)
@@ -873,7 +885,7 @@ Test (lifecycle, cwd_symlink_to_host_refused)
   assert_fails_with (&r, "process.cwd", "cwd through a symlink to the host");
   h_result_free (&r);
   h_assert_clean (&b, id);
-  assert_host_dir_empty_and_remove (host);
+  assert_host_dir_empty (host);
 }
 
 Test (lifecycle, cwd_dotdot_stays_in_the_container)
@@ -903,7 +915,7 @@ Test (lifecycle, cwd_dotdot_stays_in_the_container)
     }
   h_result_free (&r);
   h_assert_clean (&b, id);
-  assert_host_dir_empty_and_remove (host);
+  assert_host_dir_empty (host);
 }
 
 /* --------------------------------------------------------- global flags */
