@@ -379,6 +379,9 @@ setup_container (const struct al_init_ctx *ctx, pid_t host_pid, struct al_error 
   ret = al_rootfs_pivot (c, root_fd, &ropts, err);
   if (ret < 0)
     return ret;
+  /* A missing cwd is made before root.readonly applies, as runc does. */
+  if (c->process != NULL && (ret = enter_cwd (c->process->cwd, err)) < 0)
+    return ret;
   return al_rootfs_finalize (c, err);
 }
 
