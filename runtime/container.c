@@ -631,9 +631,16 @@ al_container_delete (const char *root, const char *id, bool force, struct al_log
     goto out;
   if (cg)
     {
-      /* Stragglers of a container whose init is gone die with it. */
-      if (al_cgroup_check_killable (cg, err) == 0)
-        al_cgroup_kill_all (cg, err);
+      /* Stragglers of a container whose init is gone die with it (an
+       * empty cgroup, the usual case, needs no kill). */
+      pid_t *left = NULL;
+      size_t n_left = 0;
+      if (al_cgroup_pids (cg, &left, &n_left, err) < 0 || n_left > 0)
+        {
+          if (al_cgroup_check_killable (cg, err) == 0)
+            al_cgroup_kill_all (cg, err);
+        }
+      free (left);
       ret = al_cgroup_remove (cg, err);
       if (ret < 0)
         goto out;
