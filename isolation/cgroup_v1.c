@@ -539,17 +539,24 @@ al_cg_v1_apply_devices (int fd, const struct al_device_rule *rules, size_t n, st
 {
   /* The spec's order is the kernel's: a leading deny-all ("a *:* rwm" to
    * devices.deny) switches the cgroup to allow-list mode and clears it,
-   * then each allow adds an exception. */
+   * then each allow adds an exception.  One fd per file serves every rule
+   * (each write(2) is one rule). */
+  cleanup_close int allow = -1, deny = -1;
   for (size_t i = 0; i < n; i++)
     {
       const struct al_device_rule *d = &rules[i];
       if (d->has_access && d->access == 0)
         continue; /* grants or denies nothing */
+      int *target = d->allow ? &allow : &deny;
+      const char *file = d->allow ? "devices.allow" : "devices.deny";
+      if (*target < 0 && (*target = openat (fd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return al_error_set (err, errno, "linux.resources.devices[%zu]: open %s", i, file);
       char buf[64];
       al_cg_v1_device_rule_string (d, buf, sizeof buf);
-      int r = al_cg_write (fd, d->allow ? "devices.allow" : "devices.deny", buf, err);
-      if (r < 0)
-        return al_error_wrap (err, "linux.resources.devices[%zu]", i);
+      size_t len = strlen (buf);
+      if (write (*target, buf, len) != (ssize_t) len)
+        return al_error_set (err, errno, "linux.resources.devices[%zu]: write `%s` to %s", i, buf,
+                             file);
     }
   return 0;
 }
