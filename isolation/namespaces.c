@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -76,6 +77,69 @@ al_ns_close_joined (int fds[AL_NS__COUNT])
       }
 }
 
+/* The entry of /proc/self/ns for each type. */
+static const char *const proc_ns_names[AL_NS__COUNT] = {
+  [AL_NS_PID] = "pid", [AL_NS_NETWORK] = "net", [AL_NS_MOUNT] = "mnt",
+  [AL_NS_IPC] = "ipc", [AL_NS_UTS] = "uts",     [AL_NS_USER] = "user",
+  [AL_NS_CGROUP] = "cgroup", [AL_NS_TIME] = "time",
+};
+
+/* Whether fd is the namespace of that type the caller is in.  The init
+ * opens the joined namespaces before it leaves airlock's, so "ours" there
+ * is the host's (or whatever airlock runs in). */
+static bool
+is_own_namespace (int fd, enum al_namespace_type type)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/self/ns/%s", proc_ns_names[type]);
+  struct stat a, b;
+  return fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_dev == b.st_dev
+         && a.st_ino == b.st_ino;
+}
+
+/* The namespace a sysctl key belongs to (as rootfs.c decides it), or
+ * AL_NS__COUNT. */
+static enum al_namespace_type
+sysctl_namespace (const char *key)
+{
+  char k[256];
+  snprintf (k, sizeof k, "%s", key);
+  if (strchr (k, '/'))
+    for (char *p = k; *p; p++)
+      if (*p == '/')
+        *p = '.';
+  if (strncmp (k, "net.", 4) == 0)
+    return AL_NS_NETWORK;
+  if (strncmp (k, "fs.mqueue.", 10) == 0 || strncmp (k, "kernel.msg", 10) == 0
+      || strcmp (k, "kernel.sem") == 0 || strncmp (k, "kernel.shm", 10) == 0)
+    return AL_NS_IPC;
+  if (strcmp (k, "kernel.domainname") == 0 || strcmp (k, "kernel.hostname") == 0)
+    return AL_NS_UTS;
+  return AL_NS__COUNT;
+}
+
+/* A namespace joined by path that is the runtime's own is the host's:
+ * hostname and sysctl would change the host through it (runc refuses
+ * sysctls in the host's network namespace likewise). */
+static int
+check_own_namespace (const struct al_config *c, size_t i, const struct al_namespace *ns,
+                     struct al_error *err)
+{
+  if (ns->type == AL_NS_UTS && (c->hostname || c->domainname))
+    return al_error_reason (err, EPERM,
+                            "hostname: linux.namespaces[%zu] `%s` is the host's uts namespace; "
+                            "setting the hostname would rename the host",
+                            i, ns->path);
+  const struct al_string_map *map = &c->linux_spec->sysctl;
+  for (size_t k = 0; k < map->n; k++)
+    if (sysctl_namespace (map->keys[k]) == ns->type)
+      return al_error_reason (err, EPERM,
+                              "sysctl `%s`: linux.namespaces[%zu] `%s` is the host's %s "
+                              "namespace; it would change the host",
+                              map->keys[k], i, ns->path, ns_names[ns->type]);
+  return 0;
+}
+
 int
 al_ns_open_joined (const struct al_config *c, int ret_fds[AL_NS__COUNT], struct al_error *err)
 {
@@ -106,6 +170,15 @@ al_ns_open_joined (const struct al_config *c, int ret_fds[AL_NS__COUNT], struct 
                                      ns->path, ns_names[ns->type]);
           al_ns_close_joined (ret_fds);
           return ret;
+        }
+      if (is_own_namespace (fd, ns->type))
+        {
+          int ret = check_own_namespace (c, i, ns, err);
+          if (ret < 0)
+            {
+              al_ns_close_joined (ret_fds);
+              return ret;
+            }
         }
     }
   return 0;

@@ -1518,6 +1518,14 @@ apply_sysctls (const struct al_config *c, int root, struct al_error *err)
   const struct al_string_map *map = &c->linux_spec->sysctl;
   if (map->n == 0)
     return 0;
+  /* Every key is checked before the first is written: a refused one must
+     not leave the container half-configured, nor follow a write. */
+  for (size_t i = 0; i < map->n; i++)
+    {
+      cleanup_free char *path = NULL;
+      if (sysctl_path (c, map->keys[i], &path, err) < 0)
+        return al_error_wrap (err, "sysctl `%s`", map->keys[i]);
+    }
   cleanup_close int proc_sys = al_safe_open (root, "/proc/sys", O_PATH | O_DIRECTORY, 0, err);
   if (proc_sys < 0)
     return al_error_wrap (err, "sysctl");
