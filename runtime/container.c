@@ -129,6 +129,26 @@ apply_resources (struct al_cgroup *cg, const struct al_config *c, struct al_erro
   return al_cgroup_apply (cg, &eff, err);
 }
 
+/* Create the container's cgroup and apply its resources; on failure
+ * nothing of it is left. */
+static int
+make_cgroup (struct al_cgroup_host *host, const char *path, const struct al_config *c,
+             struct al_cgroup **ret_cg, struct al_error *err)
+{
+  int ret = al_cgroup_create (host, path, ret_cg, err);
+  if (ret < 0)
+    return ret;
+  ret = apply_resources (*ret_cg, c, err);
+  if (ret < 0)
+    {
+      struct al_error ignored = { 0 };
+      al_cgroup_remove (*ret_cg, &ignored);
+      al_cgroup_free (*ret_cg);
+      *ret_cg = NULL;
+    }
+  return ret;
+}
+
 static int
 al_sync_go (int sync_fd, pid_t pid, struct al_error *err)
 {
@@ -273,6 +293,13 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       goto out_state;
     }
 
+  /* On cgroup v2 the init is born in its cgroup (CLONE_INTO_CGROUP), so the
+   * cgroup comes first.  On v1 it is made while the init builds its
+   * namespaces and mounts (two cores do both at once), and entered before
+   * the init runs anything of the container's: its first hook or READY.
+   * With createContainer hooks (the init forks them on its own) it is
+   * entered before GO instead. */
+  bool cgroup_late = false;
   if (!o->cgroups_disabled)
     {
       ret = open_cgroup_host (o->log, &host, err);
@@ -282,12 +309,10 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
                                     &cg_path, err);
       if (ret < 0)
         goto out_state;
-      ret = al_cgroup_create (host, cg_path, &cg, err);
-      if (ret < 0)
+      cgroup_late = al_cgroup_host_layout (host) != AL_CGROUP_V2
+                    && c->hooks[AL_HOOK_CREATE_CONTAINER].n == 0;
+      if (!cgroup_late && (ret = make_cgroup (host, cg_path, c, &cg, err)) < 0)
         goto out_state;
-      ret = apply_resources (cg, c, err);
-      if (ret < 0)
-        goto out_cgroup;
     }
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
@@ -311,6 +336,15 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
 
   fflush (NULL);
   pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == EAGAIN && cg_fd >= 0)
+    {
+      /* v2: a fork into the cgroup counts against its pids.max (0, or
+       * already reached); joining through cgroup.procs does not, as on v1. */
+      args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+      cg_fd = -1;
+      pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+    }
   if (pid < 0)
     {
       ret = al_error_set (err, errno, "clone3 container init");
@@ -352,6 +386,12 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   ret = al_sync_go (sync[0], pid, err);
   if (ret < 0)
     goto out_child;
+  if (cgroup_late)
+    {
+      if ((ret = make_cgroup (host, cg_path, c, &cg, err)) < 0
+          || (ret = al_cgroup_enter (cg, pid, err)) < 0)
+        goto out_child;
+    }
   ret = wait_ready (c, o->id, bundle, pid, sync[0], err);
   if (ret < 0)
     goto out_child;
