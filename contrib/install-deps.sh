@@ -10,6 +10,11 @@ set -eu
 build="autoconf automake make gcc pkg-config libc6-dev
   libseccomp-dev libcap-dev libmnl-dev libbtrfsutil-dev libjansson-dev libcriterion-dev"
 test="busybox-static clang libclang-rt-14-dev valgrind"
+# tests/clients: podman (with conmon and a network stack, though the tests
+# run without networking) and containerd with ctr and the runc v2 shim.
+test="$test podman conmon netavark containerd"
+# make check-vm (tests/vm): a pure cgroup-v2 guest booting Debian's kernel.
+test="$test qemu-system-x86 linux-image-amd64 cpio"
 
 pkgs=$build
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $test"

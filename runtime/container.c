@@ -596,13 +596,16 @@ signal_all (const struct al_state *st, int sig, struct al_error *err)
   ret = al_cgroup_pids (cg, &pids, &n, err);
   if (ret < 0)
     goto out;
-  /* Only a cgroup that holds this container's init is this container's. */
+  /* Only a cgroup that holds this container's init is this container's;
+   * once the init is gone, only a sandbox leaf under airlock's parent. */
   bool has_init = false;
   for (size_t i = 0; i < n; i++)
     has_init |= pids[i] == st->pid;
-  if (!has_init && st->pid > 0)
+  if (st->pid > 0 && !has_init)
     ret = al_error_reason (err, EPERM, "%s: cgroup `%s` does not hold the container's init", st->id,
                            st->cgroup_path);
+  else if (st->pid <= 0 && n > 0)
+    ret = al_cgroup_check_killable (cg, err);
   for (size_t i = 0; ret == 0 && i < n; i++)
     kill (pids[i], sig);
   free (pids);
@@ -622,8 +625,9 @@ al_container_kill (const char *root, const char *id, int sig, bool all, struct a
     return ret;
   h = al_state_close (h);
 
-  if (st->status == AL_STATUS_STOPPED)
-    ret = al_error_reason (err, ESRCH, "%s: container is not running", id);
+  /* containerd's shim reads "container not running" as "already done". */
+  if (st->status == AL_STATUS_STOPPED && !all)
+    ret = al_error_reason (err, ESRCH, "%s: container not running", id);
   else if (all)
     ret = signal_all (st, sig, err);
   else

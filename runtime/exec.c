@@ -502,6 +502,7 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
   cleanup_close int child_pidfd = -1;
   cleanup_close int console_sock = -1;
   cleanup_close int bundle_fd = -1;
+  cleanup_close int own_pidns = -1;
   int sync[2] = { -1, -1 };
   pid_t pid = 0;
   int ret;
@@ -584,11 +585,22 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
       goto out;
     }
 
-  /* Children of airlock are born in the container's pid namespace. */
-  if ((ns_flags & CLONE_NEWPID) && setns (init_pidfd, CLONE_NEWPID) < 0)
+  /* The next child of airlock is born in the container's pid namespace;
+   * right after the clone3 airlock's own pid namespace is its children's
+   * again (LeakSanitizer's tracer, for one, must not land in there). */
+  if (ns_flags & CLONE_NEWPID)
     {
-      ret = al_error_set (err, errno, "%s: join the container's pid namespace", o->id);
-      goto out;
+      own_pidns = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+      if (own_pidns < 0)
+        {
+          ret = al_error_set (err, errno, "open /proc/self/ns/pid");
+          goto out;
+        }
+      if (setns (init_pidfd, CLONE_NEWPID) < 0)
+        {
+          ret = al_error_set (err, errno, "%s: join the container's pid namespace", o->id);
+          goto out;
+        }
     }
 
   struct clone_args args = {
@@ -608,9 +620,27 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
   signal (SIGCHLD, SIG_DFL);
   fflush (NULL);
   pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == EAGAIN && cg_fd >= 0)
+    {
+      /* v2: a fork into the cgroup counts against its pids.max (0, or
+       * already reached); joining through cgroup.procs does not, as on v1. */
+      args.flags &= ~(uint64_t) CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+      cg_fd = -1;
+      pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+    }
+  int clone_errno = errno;
+  if (pid != 0 && own_pidns >= 0 && setns (own_pidns, CLONE_NEWPID) < 0)
+    {
+      ret = al_error_set (err, errno, "return to airlock's pid namespace");
+      if (pid > 0)
+        goto out_child;
+      pid = 0;
+      goto out;
+    }
   if (pid < 0)
     {
-      ret = al_error_set (err, errno, "clone3 the exec'd process");
+      ret = al_error_set (err, clone_errno, "clone3 the exec'd process");
       pid = 0;
       goto out;
     }

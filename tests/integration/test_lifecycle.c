@@ -545,8 +545,11 @@ Test (lifecycle, kill_stopped_and_unknown_fail)
   ok (ARGS ("start", id));
   json_decref (h_wait_status (&b, id, "stopped", 20));
   h_airlock (&r, &b, NULL, 30, ARGS ("kill", id, "KILL"));
-  assert_fails_with (&r, "not running", "kill of a stopped container");
+  assert_fails_with (&r, "container not running", "kill of a stopped container");
   h_result_free (&r);
+  /* containerd's shim repeats kill --all after the task exited: runc
+   * signals what is left in the cgroup (nothing here) and succeeds. */
+  ok (ARGS ("kill", "--all", id, "KILL"));
   ok (ARGS ("delete", id));
   h_assert_clean (&b, id);
 }
@@ -978,7 +981,10 @@ cgroup_exists (const char *id)
       found = access (path, F_OK) == 0;
     }
   closedir (d);
-  return found;
+  /* a pure cgroup-v2 host (make check-vm): /sys/fs/cgroup/airlock/<id> */
+  char v2[PATH_MAX];
+  snprintf (v2, sizeof v2, "/sys/fs/cgroup/airlock/%s", id);
+  return found || access (v2, F_OK) == 0;
 }
 
 Test (lifecycle, cgroup_manager_disabled_creates_no_cgroup)
