@@ -175,19 +175,13 @@ parse_update (int key, char *arg, struct argp_state *state)
     case OPT_CPUSET_MEMS:
       set_path (a->flags, "cpu", "mems", json_string (arg));
       return 0;
-    case ARGP_KEY_ARG:
-      if (a->id)
-        argp_error (state, "unexpected argument `%s`", arg);
-      a->id = arg;
-      return 0;
     case ARGP_KEY_END:
-      if (a->id == NULL)
-        argp_error (state, "missing container ID");
       if (a->resources && json_object_size (a->flags) > 0)
         argp_error (state, "--resources and the limit flags are exclusive");
-      return 0;
+      return al_cli_parse_id (key, arg, state);
     default:
-      return ARGP_ERR_UNKNOWN;
+      /* The ID (struct's first member). */
+      return al_cli_parse_id (key, arg, state);
     }
 }
 

@@ -123,17 +123,9 @@ parse_events (int key, char *arg, struct argp_state *state)
         argp_error (state, "--interval: `%s` is not a duration of at least 1ms (e.g. 5s, 500ms)",
                     arg);
       return 0;
-    case ARGP_KEY_ARG:
-      if (a->id)
-        argp_error (state, "unexpected argument `%s`", arg);
-      a->id = arg;
-      return 0;
-    case ARGP_KEY_END:
-      if (a->id == NULL)
-        argp_error (state, "missing container ID");
-      return 0;
     default:
-      return ARGP_ERR_UNKNOWN;
+      /* The ID (struct's first member). */
+      return al_cli_parse_id (key, arg, state);
     }
 }
 

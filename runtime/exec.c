@@ -433,23 +433,11 @@ serve_child (const struct al_config *c, const struct al_state *st, int sync_fd,
         case AL_SYNC_ERROR:
           return al_error_reason (err, msg.errnum ? msg.errnum : EINVAL, "%s", msg.msg);
         case AL_SYNC_SECCOMP:
-          {
-            const struct al_seccomp *sc = c->linux_spec ? c->linux_spec->seccomp : NULL;
-            if (fd < 0)
-              return al_error_reason (err, EPROTO, "seccomp: no notify fd received");
-            if (sc == NULL || sc->listener_path == NULL)
-              return al_error_reason (err, EINVAL,
-                                      "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
-            cleanup_free char *state = al_init_state_json (
-                c, st->id, st->bundle, al_status_to_string (st->status), st->pid);
-            if (state == NULL)
-              return al_error_set (err, ENOMEM, "seccomp listener state");
-            ret = al_seccomp_send_listener (sc->listener_path, fd, st->pid,
-                                            sc->listener_metadata, state, err);
-            if (ret < 0)
-              return al_error_wrap (err, "linux.seccomp.listenerPath");
-            break;
-          }
+          ret = al_sync_forward_seccomp (c, fd, st->id, st->bundle,
+                                         al_status_to_string (st->status), st->pid, err);
+          if (ret < 0)
+            return ret;
+          break;
         default:
           return al_error_reason (err, EPROTO, "the exec'd process sent message %d", msg.type);
         }

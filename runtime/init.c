@@ -133,6 +133,23 @@ al_init_state_json (const struct al_config *c, const char *id, const char *bundl
   return text;
 }
 
+int
+al_sync_forward_seccomp (const struct al_config *c, int notify_fd, const char *id,
+                         const char *bundle, const char *status, pid_t pid, struct al_error *err)
+{
+  const struct al_seccomp *sc = c->linux_spec ? c->linux_spec->seccomp : NULL;
+  if (notify_fd < 0)
+    return al_error_reason (err, EPROTO, "seccomp: no notify fd received");
+  if (sc == NULL || sc->listener_path == NULL)
+    return al_error_reason (err, EINVAL, "linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath");
+  cleanup_free char *state = al_init_state_json (c, id, bundle, status, pid);
+  if (state == NULL)
+    return al_error_set (err, ENOMEM, "seccomp listener state");
+  int ret = al_seccomp_send_listener (sc->listener_path, notify_fd, pid, sc->listener_metadata,
+                                      state, err);
+  return ret < 0 ? al_error_wrap (err, "linux.seccomp.listenerPath") : 0;
+}
+
 /* Find args[0] the way execvp would, in the container's PATH, so a missing
  * program is reported by create (podman maps these words to 127 and 126). */
 static int

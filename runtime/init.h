@@ -91,6 +91,12 @@ __attribute__ ((noreturn)) void al_init_run (const struct al_init_ctx *ctx);
 char *al_init_state_json (const struct al_config *c, const char *id, const char *bundle,
                           const char *status, pid_t pid);
 
+/* The parent's side of AL_SYNC_SECCOMP: send notify_fd and the state
+ * (status, pid as the host sees it) to linux.seccomp.listenerPath. */
+int al_sync_forward_seccomp (const struct al_config *c, int notify_fd, const char *id,
+                             const char *bundle, const char *status, pid_t pid,
+                             struct al_error *err);
+
 int al_sync_send (int fd, int type, const struct al_error *err);
 /* Send with an fd attached (SCM_RIGHTS). */
 int al_sync_send_fd (int fd, int type, int pass_fd);
