@@ -1123,8 +1123,22 @@ al_cgroup_create (const struct al_cgroup_host *host, const char *path,
       const struct al_cg_hierarchy *hi = &host->h[i];
       if (hi->fd < 0)
         continue;
+      /* v1/hybrid: the parents usually exist already; try the leaf first. */
+      bool pure_v2 = hi->v2 && host->layout == AL_CGROUP_V2;
+      if (!pure_v2 && mkdirat (hi->fd, p + 1, 0755) == 0)
+        goto made;
+      if (!pure_v2 && errno != ENOENT)
+        {
+          r = errno == EEXIST ? al_error_reason (err, EEXIST,
+                                                 "cgroup `%s` already exists in `%s` (left over "
+                                                 "from an earlier container? remove it or use "
+                                                 "another id)",
+                                                 p, hi->mount)
+                              : al_error_set (err, errno, "create cgroup `%s` in `%s`", p, hi->mount);
+          break;
+        }
       r = mkdir_parents (hi->fd, p, hi->mount, err);
-      if (r == 0 && hi->v2 && host->layout == AL_CGROUP_V2)
+      if (r == 0 && pure_v2)
         for (size_t k = 0; k < sizeof v2_wanted / sizeof v2_wanted[0]; k++)
           {
             if (!(hi->controllers >> v2_wanted[k] & 1))
@@ -1146,6 +1160,7 @@ al_cgroup_create (const struct al_cgroup_host *host, const char *path,
             r = al_error_set (err, errno, "create cgroup `%s` in `%s`", p, hi->mount);
           break;
         }
+    made:
       made[i] = true;
       cg->fd[i] = openat (hi->fd, p + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
       if (cg->fd[i] < 0)
@@ -2118,6 +2133,17 @@ al_cgroup_remove (struct al_cgroup *cg, struct al_error *err)
     {
       if (h->h[i].fd < 0)
         continue;
+      /* The usual case in one call: an empty leaf goes at once. */
+      if (unlinkat (h->h[i].fd, cg->path + 1, AT_REMOVEDIR) == 0 || errno == ENOENT)
+        {
+          if (cg->fd[i] >= 0)
+            {
+              close (cg->fd[i]);
+              cg->fd[i] = -1;
+            }
+          prune_ancestors (h, i, cg->path);
+          continue;
+        }
       const char *base;
       cleanup_close int parent = parent_dir_fd (h->h[i].fd, cg->path, &base);
       if (parent < 0)

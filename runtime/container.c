@@ -281,13 +281,9 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       goto out_state;
     }
 
-  /* On cgroup v2 the init is born in its cgroup (CLONE_INTO_CGROUP), so the
-   * cgroup comes first.  On v1 it is made while the init builds its
-   * namespaces and mounts (two cores do both at once), and entered before
-   * the init runs anything of the container's: its first hook or READY.
-   * With createContainer hooks (the init forks them on its own) it is
-   * entered before GO instead. */
-  bool cgroup_late = false;
+  /* The cgroup comes first: on cgroup v2 the init is born in it
+   * (CLONE_INTO_CGROUP), on v1 it enters before it unshares its cgroup
+   * namespace (which is rooted where the init stands then). */
   if (!o->cgroups_disabled)
     {
       ret = open_cgroup_host (o->log, &host, err);
@@ -297,9 +293,8 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
                                     &cg_path, err);
       if (ret < 0)
         goto out_state;
-      cgroup_late = al_cgroup_host_layout (host) != AL_CGROUP_V2
-                    && c->hooks[AL_HOOK_CREATE_CONTAINER].n == 0;
-      if (!cgroup_late && (ret = make_cgroup (host, cg_path, c, &cg, err)) < 0)
+      ret = make_cgroup (host, cg_path, c, &cg, err);
+      if (ret < 0)
         goto out_state;
     }
 
@@ -374,12 +369,6 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   ret = al_sync_go (sync[0], pid, err);
   if (ret < 0)
     goto out_child;
-  if (cgroup_late)
-    {
-      if ((ret = make_cgroup (host, cg_path, c, &cg, err)) < 0
-          || (ret = al_cgroup_enter (cg, pid, err)) < 0)
-        goto out_child;
-    }
   ret = wait_ready (c, o->id, bundle, pid, sync[0], err);
   if (ret < 0)
     goto out_child;
@@ -400,8 +389,10 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   st->cgroup_path = cg ? strdup (al_cgroup_path (cg)) : NULL;
   if (c->annotations_json)
     st->annotations = json_incref (c->annotations_json);
-  st->extra = json_pack ("{s:b, s:b}", "cgroupOwned", cg ? al_cgroup_owned (cg) : 0,
-                         "hasProcess", c->process != NULL);
+  st->extra = json_pack ("{s:b, s:b, s:b, s:b}", "cgroupOwned", cg ? al_cgroup_owned (cg) : 0,
+                         "hasProcess", c->process != NULL, "poststart",
+                         c->hooks[AL_HOOK_POSTSTART].n > 0, "poststop",
+                         c->hooks[AL_HOOK_POSTSTOP].n > 0);
   ret = al_state_write (h, st, err);
   if (ret < 0)
     goto out_child;
@@ -454,7 +445,9 @@ static void
 run_post_hooks (const struct al_state *st, enum al_hook_kind kind, const char *status,
                 struct al_log *log)
 {
-  if (st->bundle == NULL)
+  /* create noted whether there are any (no config to read again). */
+  json_t *noted = json_object_get (st->extra, al_hook_kind_name (kind));
+  if (st->bundle == NULL || json_is_false (noted))
     return;
   struct al_error err = { 0 };
   struct al_config *c = NULL;
