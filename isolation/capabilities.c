@@ -122,26 +122,26 @@ drop_bounding (const struct al_cap_list *keep, int nbits, struct al_error *err)
     {
       if (in_list (keep, cap))
         continue;
+      /* Drop straight away (one call; dropping twice is harmless); only
+       * a refusal needs the read: a capability already gone is fine. */
+      if (prctl (PR_CAPBSET_DROP, (unsigned long) cap, 0, 0, 0) == 0)
+        continue;
+      if (errno == EINVAL) /* the kernel has fewer than libcap thought */
+        break;
+      int drop_errno = errno;
       int r = prctl (PR_CAPBSET_READ, (unsigned long) cap, 0, 0, 0);
-      if (r < 0)
-        {
-          if (errno == EINVAL) /* the kernel has fewer than libcap thought */
-            break;
-          return al_error_set (err, errno, "process.capabilities.bounding: read %s",
-                               cap_name (cap, name));
-        }
       if (r == 0)
         continue;
-      if (prctl (PR_CAPBSET_DROP, (unsigned long) cap, 0, 0, 0) < 0)
-        {
-          if (errno == EPERM)
-            return al_error_reason (err, EPERM,
-                                    "process.capabilities.bounding: cannot drop %s: CAP_SETPCAP "
-                                    "is not permitted to the runtime",
-                                    cap_name (cap, name));
-          return al_error_set (err, errno, "process.capabilities.bounding: drop %s",
-                               cap_name (cap, name));
-        }
+      if (r < 0)
+        return al_error_set (err, errno, "process.capabilities.bounding: read %s",
+                             cap_name (cap, name));
+      if (drop_errno == EPERM)
+        return al_error_reason (err, EPERM,
+                                "process.capabilities.bounding: cannot drop %s: CAP_SETPCAP "
+                                "is not permitted to the runtime",
+                                cap_name (cap, name));
+      return al_error_set (err, drop_errno, "process.capabilities.bounding: drop %s",
+                           cap_name (cap, name));
     }
   return 0;
 }

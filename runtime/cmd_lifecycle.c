@@ -165,16 +165,10 @@ al_cmd_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
     return ret;
 
   pid_t pid;
+  a.opts.start = true;
   ret = al_container_create (&a.opts, &pid, err);
   if (ret < 0)
     return ret;
-  ret = al_container_start (cli->root, a.opts.id, &cli->log, err);
-  if (ret < 0)
-    {
-      struct al_error ignored = { 0 };
-      al_container_delete (cli->root, a.opts.id, true, &cli->log, &ignored);
-      return ret;
-    }
   if (a.detach)
     return 0;
 

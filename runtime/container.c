@@ -200,6 +200,9 @@ wait_ready (const struct al_config *c, const char *id, const char *bundle, pid_t
     }
 }
 
+static void run_hooks_warn (const struct al_config *c, enum al_hook_kind kind, const char *id,
+                            const char *bundle, const char *status, pid_t pid, struct al_log *log);
+
 int
 al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_error *err)
 {
@@ -230,6 +233,11 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   if (ret < 0)
     return ret;
 
+  if (o->start && c->process == NULL)
+    {
+      ret = al_error_reason (err, EINVAL, "process: the config has no process to start");
+      goto out_config;
+    }
   if (c->process && c->process->terminal && o->console_socket == NULL)
     {
       ret = al_error_reason (err, EINVAL, "process.terminal: a terminal needs --console-socket");
@@ -379,7 +387,9 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       ret = al_error_set (err, ENOMEM, "state");
       goto out_child;
     }
-  st->status = AL_STATUS_CREATED;
+  /* run: started at once (one state write, no second open of it). */
+  bool start_now = o->start && c->process != NULL;
+  st->status = start_now ? AL_STATUS_RUNNING : AL_STATUS_CREATED;
   st->pid = pid;
   ret = al_state_pid_start_time (pid, &st->pid_start_time, err);
   if (ret < 0)
@@ -402,6 +412,15 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       ret = al_write_pid_file (o->pid_file, pid, err);
       if (ret < 0)
         goto out_child;
+    }
+  if (start_now)
+    {
+      if (write (fifo_fd, "0", 1) != 1)
+        {
+          ret = al_error_set (err, errno, "%s: release container init", o->id);
+          goto out_child;
+        }
+      run_hooks_warn (c, AL_HOOK_POSTSTART, o->id, st->bundle, "running", pid, o->log);
     }
 
   *ret_pid = pid;
@@ -442,6 +461,20 @@ out_config:
 /* poststart and poststop: the config is read again from the bundle; a
  * failing hook is a warning, as the spec asks. */
 static void
+run_hooks_warn (const struct al_config *c, enum al_hook_kind kind, const char *id,
+                const char *bundle, const char *status, pid_t pid, struct al_log *log)
+{
+  if (c->hooks[kind].n == 0)
+    return;
+  struct al_error err = { 0 };
+  cleanup_free char *state = al_init_state_json (c, id, bundle, status, pid);
+  if (state == NULL)
+    al_error_set (&err, ENOMEM, "hooks.%s: state", al_hook_kind_name (kind));
+  if ((state == NULL || al_hooks_run (c, kind, state, &err) < 0) && log)
+    al_log_warn (log, "%s", err.msg);
+}
+
+static void
 run_post_hooks (const struct al_state *st, enum al_hook_kind kind, const char *status,
                 struct al_log *log)
 {
@@ -453,13 +486,13 @@ run_post_hooks (const struct al_state *st, enum al_hook_kind kind, const char *s
   struct al_config *c = NULL;
   cleanup_close int dir = open (st->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0 || al_config_load (dir, "config.json", &c, &err) < 0)
-    return;
-  if (c->hooks[kind].n > 0)
     {
-      cleanup_free char *state = al_init_state_json (c, st->id, st->bundle, status, st->pid);
-      if (state && al_hooks_run (c, kind, state, &err) < 0 && log)
-        al_log_warn (log, "%s", err.msg);
+      if (log)
+        al_log_warn (log, "hooks.%s: %s", al_hook_kind_name (kind),
+                     dir < 0 ? "the bundle is gone" : err.msg);
+      return;
     }
+  run_hooks_warn (c, kind, st->id, st->bundle, status, st->pid, log);
   al_config_free (c);
 }
 

@@ -28,6 +28,7 @@ struct al_create_opts
   bool no_pivot;
   bool no_new_keyring;
   bool cgroups_disabled;  /* --cgroup-manager disabled */
+  bool start;             /* run: start at once (as create + start) */
   struct al_log *log;
 };
 
