@@ -37,6 +37,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "container.h"
 #include "state.h"
 
 #define DEFAULT_INTERVAL_MS 5000
@@ -426,18 +427,12 @@ al_cmd_events (struct al_cli *cli, int argc, char **argv, struct al_error *err)
     ret = al_error_reason (err, EINVAL, "%s: container is not running", a.id);
   else if (st->cgroup_path == NULL)
     ret = al_error_reason (err, ENOTSUP, "%s: the container has no cgroup", a.id);
-  else if ((ret = al_cgroup_host_detect (AL_CGROUP_DEFAULT_PARENT, &host, err)) == 0)
-    {
-      unsigned flags
-          = json_is_true (json_object_get (st->extra, "cgroupOwned")) ? AL_CGROUP_OWNED : 0;
-      ret = al_cgroup_open (host, st->cgroup_path, flags, &cg, err);
-      if (ret == -ENOENT)
-        ret = al_error_reason (err, ENOENT, "%s: cgroup `%s` is gone", a.id, st->cgroup_path);
-    }
+  else if ((ret = al_container_open_cgroup (st, &cli->log, &host, &cg, err)) == 0 && cg == NULL)
+    ret = al_error_reason (err, ENOENT, "%s: cgroup `%s` is gone", a.id, st->cgroup_path);
   if (ret == 0)
     ret = a.stats ? emit_stats (cg, a.id, err) : follow (cg, st, a.interval_ms, err);
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   al_state_free (st);
   return ret;
 }

@@ -47,14 +47,29 @@ warn_cgroup (void *data, const char *msg)
     al_log_warn (log, "%s", msg);
 }
 
+/* The layout is detected once per airlock process: `run` creates and
+ * deletes, and the host does not change in between. */
+static struct al_cgroup_host *host_cache;
+
 static int
 open_cgroup_host (struct al_log *log, struct al_cgroup_host **ret, struct al_error *err)
 {
-  int ret_code = al_cgroup_host_detect (AL_CGROUP_DEFAULT_PARENT, ret, err);
-  if (ret_code < 0)
-    return ret_code;
-  al_cgroup_host_set_warn (*ret, warn_cgroup, log);
+  if (host_cache == NULL)
+    {
+      int r = al_cgroup_host_detect (AL_CGROUP_DEFAULT_PARENT, &host_cache, err);
+      if (r < 0)
+        return r;
+    }
+  al_cgroup_host_set_warn (host_cache, warn_cgroup, log);
+  *ret = host_cache;
   return 0;
+}
+
+void
+al_container_release_cgroup_host (struct al_cgroup_host *host)
+{
+  if (host != host_cache)
+    al_container_release_cgroup_host (host);
 }
 
 /* Reap (or wait for) a process we signalled: a child of ours is reaped,
@@ -450,7 +465,7 @@ out_state:
       al_state_remove (h, &ignored);
     }
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   al_state_free (st);
   al_state_close (h);
 out_config:
@@ -625,7 +640,7 @@ signal_all (const struct al_state *st, int sig, struct al_error *err)
   free (pids);
 out:
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   return ret;
 }
 
@@ -708,7 +723,7 @@ al_container_delete (const char *root, const char *id, bool force, struct al_log
     run_post_hooks (st, AL_HOOK_POSTSTOP, "stopped", log);
 out:
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   al_state_free (st);
   al_state_close (h);
   return ret;
@@ -754,7 +769,7 @@ set_frozen (const char *root, const char *id, bool freeze, struct al_error *err)
       ret = al_state_write (h, st, err);
     }
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   al_state_free (st);
   al_state_close (h);
   return ret;
@@ -785,7 +800,7 @@ al_container_update (const char *root, const char *id, const struct al_resources
   if (ret == 0)
     ret = al_cgroup_apply (cg, res, err);
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   al_state_free (st);
   al_state_close (h);
   return ret;

@@ -48,6 +48,9 @@ struct al_cgroup;
 int al_container_open_cgroup (const struct al_state *st, struct al_log *log,
                               struct al_cgroup_host **ret_host, struct al_cgroup **ret_cg,
                               struct al_error *err);
+/* Give back a host from al_container_open_cgroup (detected once per
+ * process and shared; NULL-safe). */
+void al_container_release_cgroup_host (struct al_cgroup_host *host);
 
 /* Freeze a running container's cgroup (status paused) / thaw a paused one. */
 int al_container_pause (const char *root, const char *id, struct al_error *err);

@@ -678,7 +678,7 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
   /* Nothing but the wait is left: drop what the wait does not need. */
   al_cgroup_free (cg);
   cg = NULL;
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   host = NULL;
   *ret_status = wait_forwarding (pid, child_pidfd);
   goto out;
@@ -696,7 +696,7 @@ out:
   if (sync[1] >= 0)
     close (sync[1]);
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   al_config_free (c);
   al_state_free (st);
   return ret;
@@ -736,7 +736,7 @@ al_container_pids (const char *root, const char *id, pid_t **ret_pids, size_t *r
     qsort (*ret_pids, *ret_n, sizeof **ret_pids, cmp_pid);
 out:
   al_cgroup_free (cg);
-  al_cgroup_host_free (host);
+  al_container_release_cgroup_host (host);
   al_state_free (st);
   return ret;
 }
