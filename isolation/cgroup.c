@@ -1101,9 +1101,54 @@ parent_dir_fd (int root_fd, const char *path, const char **ret_base)
   return openat (root_fd, buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
+static int create_cgroup (const struct al_cgroup_host *host, const char *path, int skip,
+                          struct al_cgroup **ret_cgroup, struct al_error *err);
+
 int
 al_cgroup_create (const struct al_cgroup_host *host, const char *path,
                   struct al_cgroup **ret_cgroup, struct al_error *err)
+{
+  return create_cgroup (host, path, -1, ret_cgroup, err);
+}
+
+/* Does res use a controller that only the cgroup2 hierarchy serves? */
+static bool
+needs_unified (const struct al_cgroup_host *h, const struct al_resources *res)
+{
+  if (res == NULL)
+    return false;
+  if (res->unified.n > 0)
+    return true;
+  bool used[AL_CG__COUNT] = { false };
+  used[AL_CG_MEMORY] = res->memory != NULL;
+  used[AL_CG_PIDS] = res->pids != NULL;
+  used[AL_CG_CPU] = res->cpu != NULL;
+  used[AL_CG_CPUSET] = res->cpu != NULL && (res->cpu->cpus || res->cpu->mems);
+  used[AL_CG_BLKIO] = res->block_io != NULL;
+  used[AL_CG_HUGETLB] = res->n_hugepage_limits > 0;
+  used[AL_CG_RDMA] = res->n_rdma > 0;
+  used[AL_CG_NET_CLS] = used[AL_CG_NET_PRIO] = res->network != NULL;
+  used[AL_CG_DEVICES] = res->n_devices > 0;
+  for (int c = 0; c < AL_CG__COUNT; c++)
+    if (used[c] && h->where[c] == h->unified)
+      return true;
+  return false;
+}
+
+int
+al_cgroup_create_for (const struct al_cgroup_host *host, const char *path,
+                      const struct al_resources *res, struct al_cgroup **ret_cgroup,
+                      struct al_error *err)
+{
+  int skip = host->layout == AL_CGROUP_HYBRID && host->unified >= 0 && !needs_unified (host, res)
+                 ? host->unified
+                 : -1;
+  return create_cgroup (host, path, skip, ret_cgroup, err);
+}
+
+static int
+create_cgroup (const struct al_cgroup_host *host, const char *path, int skip,
+               struct al_cgroup **ret_cgroup, struct al_error *err)
 {
   cleanup_free char *p = NULL;
   int r = al_cg_normalize ("cgroup path", path, &p, err);
@@ -1121,7 +1166,7 @@ al_cgroup_create (const struct al_cgroup_host *host, const char *path,
   for (size_t i = 0; i < host->n && r == 0; i++)
     {
       const struct al_cg_hierarchy *hi = &host->h[i];
-      if (hi->fd < 0)
+      if (hi->fd < 0 || (int) i == skip)
         continue;
       /* v1/hybrid: the parents usually exist already; try the leaf first. */
       bool pure_v2 = hi->v2 && host->layout == AL_CGROUP_V2;

@@ -136,6 +136,16 @@ bool al_cgroup_is_sandbox_leaf (const struct al_cgroup_host *host, const char *p
 int al_cgroup_create (const struct al_cgroup_host *host, const char *path,
                       struct al_cgroup **ret_cgroup, struct al_error *err);
 
+/* The same for a container with these resources (may be NULL): on a
+ * hybrid host the cgroup2 hierarchy is left out unless res uses a
+ * controller only it serves (or `unified` keys).  Joining it costs as much
+ * as three v1 hierarchies (the attach and the exit each take the
+ * threadgroup lock again) and gives such a container nothing; freezing,
+ * killing and stats use the v1 hierarchies there. */
+int al_cgroup_create_for (const struct al_cgroup_host *host, const char *path,
+                          const struct al_resources *res, struct al_cgroup **ret_cgroup,
+                          struct al_error *err);
+
 /* Open an existing cgroup (delete, kill, pause, update, ps, events).
  * ENOENT when it exists in no hierarchy. */
 int al_cgroup_open (const struct al_cgroup_host *host, const char *path, unsigned flags,

@@ -150,7 +150,8 @@ static int
 make_cgroup (struct al_cgroup_host *host, const char *path, const struct al_config *c,
              struct al_cgroup **ret_cg, struct al_error *err)
 {
-  int ret = al_cgroup_create (host, path, ret_cg, err);
+  int ret = al_cgroup_create_for (host, path, c->linux_spec ? c->linux_spec->resources : NULL,
+                                  ret_cg, err);
   if (ret < 0)
     return ret;
   ret = apply_resources (*ret_cg, c, err);

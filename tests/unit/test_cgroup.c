@@ -672,6 +672,42 @@ dir_exists (const char *mount, const char *path)
   return stat (full, &st) == 0 && S_ISDIR (st.st_mode);
 }
 
+/* create_for: on a hybrid host the cgroup2 hierarchy is joined only when
+ * the resources use a controller only it serves. */
+Test (lifecycle, create_for_leaves_out_cgroup2_on_hybrid_unless_needed)
+{
+  if (al_cgroup_host_layout (host) != AL_CGROUP_HYBRID)
+    cr_skip_test ("not a hybrid host");
+  struct al_error err = { 0 };
+  char path[256];
+  test_path (path, sizeof path);
+  struct al_cgroup *cg = NULL;
+  struct al_resources res = { 0 };
+  struct al_memory mem = { .has_limit = true, .limit = 64 << 20 };
+  res.memory = &mem;
+  cr_assert_eq (al_cgroup_create_for (host, path, &res, &cg, &err), 0, "%s", err.msg);
+  cgs[n_cgs++] = cg;
+  cr_expect (dir_exists (al_cgroup_host_mount (host, "memory"), path));
+  cr_expect_not (dir_exists (al_cgroup_host_mount (host, "cgroup2"), path),
+                 "a container using no cgroup2 controller joined cgroup2");
+  cr_assert_eq (al_cgroup_remove (cg, &err), 0, "%s", err.msg);
+
+  /* A controller served only by cgroup2 here (hugetlb, on these hosts)
+   * brings it in. */
+  bool hugetlb_v2 = host->where[AL_CG_HUGETLB] >= 0 && host->where[AL_CG_HUGETLB] == host->unified;
+  if (!hugetlb_v2)
+    return;
+  test_path (path, sizeof path);
+  struct al_hugepage_limit hp = { .page_size = (char *) "2MB", .limit = 0 };
+  struct al_resources res2 = { .hugepage_limits = &hp, .n_hugepage_limits = 1 };
+  struct al_cgroup *cg2 = NULL;
+  cr_assert_eq (al_cgroup_create_for (host, path, &res2, &cg2, &err), 0, "%s", err.msg);
+  cgs[n_cgs++] = cg2;
+  cr_expect (dir_exists (al_cgroup_host_mount (host, "cgroup2"), path),
+             "hugetlb limits need the cgroup2 hierarchy");
+  cr_assert_eq (al_cgroup_remove (cg2, &err), 0, "%s", err.msg);
+}
+
 Test (lifecycle, create_and_remove_leave_nothing)
 {
   struct al_cgroup *cg = make_cgroup ();
