@@ -4,8 +4,10 @@
 #   bash tests/check-all.sh
 #
 # Installs missing dependencies, builds out of tree in build/ with warnings
-# as errors, runs every test (`make check`), then rebuilds in build-asan/
-# with --enable-sanitizers (ASan + UBSan) and runs the tests again there.
+# as errors, runs every test (`make check`: unit, integration, podman and
+# containerd), rebuilds in build-asan/ with --enable-sanitizers (ASan +
+# UBSan) and runs the tests again there, then runs the integration tests
+# once more on a pure cgroup-v2 host (`make check-vm`, a qemu guest).
 # Ends with one line "N passed, N failed" and exits non-zero on any failure.
 set -eu
 
@@ -50,6 +52,22 @@ run_suite build || status=1
 echo "== build and test with ASan + UBSan (build-asan/)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-asan --enable-sanitizers || status=1
+
+echo "== integration tests on cgroup v2 (make check-vm)"
+vm_log=build/check-vm.out
+rc=0
+make -C build check-vm >"$vm_log" 2>&1 || rc=$?
+line=$(grep -a '^VM-TESTS: ' "$vm_log" | tail -n1 || true)
+vp=$(echo "$line" | sed -n 's/^VM-TESTS: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+vf=$(echo "$line" | sed -n 's/^VM-TESTS: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+echo "${line:-VM-TESTS: no result line}"
+passed=$((passed + ${vp:-0}))
+failed=$((failed + ${vf:-0}))
+if [ "$rc" != 0 ]; then
+  tail -n 60 "$vm_log"
+  [ "${vf:-0}" != 0 ] || failed=$((failed + 1))
+  status=1
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1

@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -807,6 +809,40 @@ h_read_file (const char *path)
     buf_append (&b, chunk, n);
   fclose (f);
   return buf_take (&b);
+}
+
+bool
+h_cgroup_v2 (void)
+{
+  static int v2 = -1;
+  if (v2 < 0)
+    {
+      struct statfs st;
+      cr_assert_eq (statfs ("/sys/fs/cgroup", &st), 0, "statfs /sys/fs/cgroup: %s",
+                    strerror (errno));
+      v2 = st.f_type == CGROUP2_SUPER_MAGIC;
+    }
+  return v2;
+}
+
+char *
+h_cgroup_read (const char *id, const char *v1_ctrl, const char *v1_file, const char *v2_file)
+{
+  char path[PATH_MAX + 128];
+  if (h_cgroup_v2 ())
+    {
+      if (v2_file == NULL)
+        return NULL;
+      snprintf (path, sizeof path, "/sys/fs/cgroup/airlock/%.255s/%.64s", id, v2_file);
+    }
+  else
+    {
+      if (v1_ctrl == NULL || v1_file == NULL)
+        return NULL;
+      snprintf (path, sizeof path, "/sys/fs/cgroup/%.32s/airlock/%.255s/%.64s", v1_ctrl, id,
+                v1_file);
+    }
+  return h_read_file (path);
 }
 
 void

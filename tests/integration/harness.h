@@ -92,6 +92,16 @@ char *h_read_file (const char *path);
 /* Write content to path (created or truncated).  Asserts on failure. */
 void h_write_file (const char *path, const char *content);
 
+/* True when /sys/fs/cgroup is a cgroup2 mount (a pure cgroup-v2 host, as
+ * in make check-vm); false on a v1 or v1-hybrid host. */
+bool h_cgroup_v2 (void);
+/* A file of container id's cgroup (malloc'd), or NULL if it cannot be
+ * read: on a v1 host /sys/fs/cgroup/V1_CTRL/airlock/ID/V1_FILE, on a v2
+ * host /sys/fs/cgroup/airlock/ID/V2_FILE.  A NULL file: none on that
+ * layout (NULL is returned). */
+char *h_cgroup_read (const char *id, const char *v1_ctrl, const char *v1_file,
+                     const char *v2_file);
+
 /* rm -rf dir, never following a symlink nor crossing a mount point. */
 void h_remove_tree (const char *dir);
 

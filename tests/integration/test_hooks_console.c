@@ -435,19 +435,23 @@ counter (void)
   return v;
 }
 
-/* A v1 file of the container's cgroup; on a pure cgroup-v2 host (make
- * check-vm) its v2 equivalent (memory.limit_in_bytes is memory.max). */
+/* The memory limit and the pids limit in the container's cgroup, on a
+ * v1(-hybrid) host or a pure cgroup-v2 one (make check-vm). */
 static char *
-cgroup_file (const char *id, const char *ctrl, const char *file)
+memory_limit (const char *id)
 {
-  char path[PATH_MAX + 64];
-  snprintf (path, sizeof path, "/sys/fs/cgroup/%.32s/airlock/%.255s/%.64s", ctrl, id, file);
-  char *s = h_read_file (path);
-  if (s)
-    return s;
-  const char *v2 = strcmp (file, "memory.limit_in_bytes") == 0 ? "memory.max" : file;
-  snprintf (path, sizeof path, "/sys/fs/cgroup/airlock/%.255s/%.64s", id, v2);
-  return h_read_file (path);
+  char *s = h_cgroup_read (id, "memory", "memory.limit_in_bytes", "memory.max");
+  cr_assert_not_null (s, "%s: cannot read the memory limit of its cgroup (%s)", id,
+                      h_cgroup_v2 () ? "memory.max" : "memory.limit_in_bytes");
+  return s;
+}
+
+static char *
+pids_limit (const char *id)
+{
+  char *s = h_cgroup_read (id, "pids", "pids.max", "pids.max");
+  cr_assert_not_null (s, "%s: cannot read pids.max of its cgroup", id);
+  return s;
 }
 
 static void
@@ -518,8 +522,8 @@ Test (cgroup_verbs, update_changes_the_limits_of_a_running_container)
   h_airlock (&r, &b, NULL, 30, ARGS ("update", "--memory", "200m", "--pids-limit", "70", id));
   ok (&r, "update with flags");
   h_result_free (&r);
-  char *mem = cgroup_file (id, "memory", "memory.limit_in_bytes");
-  char *pids = cgroup_file (id, "pids", "pids.max");
+  char *mem = memory_limit (id);
+  char *pids = pids_limit (id);
   cr_assert_str_eq (mem, "209715200\n");
   cr_assert_str_eq (pids, "70\n");
   free (mem);
@@ -529,8 +533,8 @@ Test (cgroup_verbs, update_changes_the_limits_of_a_running_container)
              ARGS ("update", "--resources", "-", id));
   ok (&r, "update --resources -");
   h_result_free (&r);
-  mem = cgroup_file (id, "memory", "memory.limit_in_bytes");
-  pids = cgroup_file (id, "pids", "pids.max");
+  mem = memory_limit (id);
+  pids = pids_limit (id);
   cr_assert_str_eq (mem, "104857600\n");
   cr_assert_str_eq (pids, "50\n");
   free (mem);
@@ -544,7 +548,7 @@ Test (cgroup_verbs, update_changes_the_limits_of_a_running_container)
   h_airlock (&r, &b, NULL, 30, ARGS ("update", "--memory", "12x", id));
   cr_assert_neq (r.status, 0, "a bad size was accepted");
   h_result_free (&r);
-  mem = cgroup_file (id, "memory", "memory.limit_in_bytes");
+  mem = memory_limit (id);
   cr_assert_str_eq (mem, "104857600\n");
   free (mem);
 

@@ -3,8 +3,10 @@
  * limits — driven through the built airlock on busybox bundles.
  *
  * Measurements come from the container's own cgroup (pids.current,
- * cpuacct.usage, memory.*), never from the load of the machine, so the
- * tests hold on two busy cores.  The fork bomb runs only in a container
+ * cpuacct.usage, memory.*; on a pure cgroup-v2 host, as in make check-vm,
+ * the v2 files: memory.max, memory.events, cpu.max, cpu.stat usage_usec,
+ * cgroup.events), never from the load of the machine, so the tests hold
+ * on two busy cores.  The fork bomb runs only in a container
  * whose pids.max was read back as the configured limit before `start`.
  *
  * tests/fixtures/memhog.c is compiled here with `gcc -static` into each
@@ -110,20 +112,34 @@ writable_rootfs (void)
   json_object_set_new (json_object_get (b.config, "root"), "readonly", json_false ());
 }
 
-/* /sys/fs/cgroup/<ctrl>/airlock/<id>/<file>, or NULL. */
+/* A file of the container's cgroup, or NULL: V1 in the v1 hierarchy of
+ * ctrl on a v1(-hybrid) host, V2 on a pure cgroup-v2 host (h_cgroup_read).
+ * Most files have one name on both: cg_read (id, "pids", "pids.max",
+ * "pids.max"). */
 static char *
-cg_read (const char *ctrl, const char *id, const char *file)
+cg_read (const char *id, const char *ctrl, const char *v1, const char *v2)
 {
-  char path[PATH_MAX];
-  snprintf (path, sizeof path, "/sys/fs/cgroup/%s/airlock/%s/%s", ctrl, id, file);
-  return h_read_file (path);
+  return h_cgroup_read (id, ctrl, v1, v2);
 }
 
-static long long
-cg_num (const char *ctrl, const char *id, const char *file)
+static const char *
+cg_name (const char *ctrl, const char *v1, const char *v2)
 {
-  char *s = cg_read (ctrl, id, file);
-  cr_assert_not_null (s, "cannot read %s/airlock/%s/%s", ctrl, id, file);
+  static char name[128];
+  if (h_cgroup_v2 ())
+    snprintf (name, sizeof name, "airlock/<id>/%s", v2 ? v2 : "(none on v2)");
+  else
+    snprintf (name, sizeof name, "%s/airlock/<id>/%s", ctrl ? ctrl : "-",
+              v1 ? v1 : "(none on v1)");
+  return name;
+}
+
+/* A number file ("max" is -1). */
+static long long
+cg_num (const char *id, const char *ctrl, const char *v1, const char *v2)
+{
+  char *s = cg_read (id, ctrl, v1, v2);
+  cr_assert_not_null (s, "%s: cannot read %s", id, cg_name (ctrl, v1, v2));
   long long v = strcmp (s, "max\n") == 0 ? -1 : atoll (s);
   free (s);
   return v;
@@ -131,10 +147,10 @@ cg_num (const char *ctrl, const char *id, const char *file)
 
 /* "key N" of a flat keyed cgroup file; -1 if absent. */
 static long long
-cg_key (const char *ctrl, const char *id, const char *file, const char *key)
+cg_key (const char *id, const char *ctrl, const char *v1, const char *v2, const char *key)
 {
-  char *s = cg_read (ctrl, id, file);
-  cr_assert_not_null (s, "cannot read %s/airlock/%s/%s", ctrl, id, file);
+  char *s = cg_read (id, ctrl, v1, v2);
+  cr_assert_not_null (s, "%s: cannot read %s", id, cg_name (ctrl, v1, v2));
   long long v = -1;
   size_t klen = strlen (key);
   for (char *line = s; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
@@ -144,13 +160,33 @@ cg_key (const char *ctrl, const char *id, const char *file, const char *key)
   return v;
 }
 
-/* CPU time of the container's cgroup in ns (cpuacct.usage). */
+/* The pids controller's files have the same names on v1 and v2. */
+static long long
+pids_num (const char *id, const char *file)
+{
+  return cg_num (id, "pids", file, file);
+}
+
+static long long
+pids_key (const char *id, const char *file, const char *key)
+{
+  return cg_key (id, "pids", file, file, key);
+}
+
+/* CPU time of the container's cgroup in ns: cpuacct.usage on v1,
+ * cpu.stat usage_usec on v2. */
 static long long
 cpu_usage_ns (const char *id)
 {
-  char *s = cg_read ("cpuacct", id, "cpuacct.usage");
+  if (h_cgroup_v2 ())
+    {
+      long long us = cg_key (id, NULL, NULL, "cpu.stat", "usage_usec");
+      cr_assert_geq (us, 0, "%s: no usage_usec in cpu.stat", id);
+      return us * 1000;
+    }
+  char *s = cg_read (id, "cpuacct", "cpuacct.usage", NULL);
   if (s == NULL)
-    s = cg_read ("cpu,cpuacct", id, "cpuacct.usage");
+    s = cg_read (id, "cpu,cpuacct", "cpuacct.usage", NULL);
   cr_assert_not_null (s, "%s: no cpuacct.usage", id);
   long long v = atoll (s);
   free (s);
@@ -259,7 +295,7 @@ Test (limits, a_fork_bomb_stops_at_pids_max_and_the_host_keeps_working)
   run_ok ("create", ARGS ("create", id));
 
   /* Safety first: the bomb starts only under the limit, read back. */
-  long long max = cg_num ("pids", id, "pids.max");
+  long long max = pids_num (id, "pids.max");
   if (max != 64)
     {
       delete_force (id);
@@ -271,7 +307,7 @@ Test (limits, a_fork_bomb_stops_at_pids_max_and_the_host_keeps_working)
   cr_assert_not_null (st);
   long long init = json_integer_value (json_object_get (st, "pid"));
   json_decref (st);
-  char *procs = cg_read ("pids", id, "cgroup.procs");
+  char *procs = cg_read (id, "pids", "cgroup.procs", "cgroup.procs");
   char want[32];
   snprintf (want, sizeof want, "%lld\n", init);
   bool inside = procs && (strncmp (procs, want, strlen (want)) == 0 || strstr (procs, want));
@@ -288,12 +324,12 @@ Test (limits, a_fork_bomb_stops_at_pids_max_and_the_host_keeps_working)
   for (int i = 0; i < 100 && hits < 50; i++)
     {
       sleep_ms (50);
-      current = cg_num ("pids", id, "pids.current");
+      current = pids_num (id, "pids.current");
       peak = current > peak ? current : peak;
-      hits = cg_key ("pids", id, "pids.events", "max");
+      hits = pids_key (id, "pids.events", "max");
     }
   /* pids.peak (6.x) catches what sampling misses */
-  char *pk = cg_read ("pids", id, "pids.peak");
+  char *pk = cg_read (id, "pids", "pids.peak", "pids.peak");
   if (pk)
     peak = atoll (pk) > peak ? atoll (pk) : peak;
   free (pk);
@@ -322,7 +358,7 @@ Test (limits, pids_limit_0_is_a_real_limit_and_minus_1_is_max)
   h_bundle_save (&b);
   const char *id = h_id ("limits-pid0");
   run_ok ("create with pids.limit 0", ARGS ("create", id));
-  cr_assert_eq (cg_num ("pids", id, "pids.max"), 0, "pids.limit 0 is not pids.max 0");
+  cr_assert_eq (pids_num (id, "pids.max"), 0, "pids.limit 0 is not pids.max 0");
   delete_force (id);
   h_assert_clean (&b, id);
 
@@ -330,7 +366,7 @@ Test (limits, pids_limit_0_is_a_real_limit_and_minus_1_is_max)
   h_bundle_save (&b);
   id = h_id ("limits-pidm1");
   run_ok ("create with pids.limit -1", ARGS ("create", id));
-  cr_assert_eq (cg_num ("pids", id, "pids.max"), -1, "pids.limit -1 is not pids.max max");
+  cr_assert_eq (pids_num (id, "pids.max"), -1, "pids.limit -1 is not pids.max max");
   delete_force (id);
   h_assert_clean (&b, id);
 }
@@ -362,8 +398,8 @@ Test (limits, a_memory_hog_is_oom_killed_at_its_limit_and_the_oom_is_reported)
   install_memhog ();
   const char *id = h_id ("limits-oom");
   run_ok ("run --detach", ARGS ("run", "--detach", id));
-  cr_assert_eq (cg_num ("memory", id, "memory.limit_in_bytes"), 32 * MIB);
-  long long ooms_before = cg_key ("memory", id, "memory.oom_control", "oom_kill");
+  cr_assert_eq (cg_num (id, "memory", "memory.limit_in_bytes", "memory.max"), 32 * MIB);
+  long long ooms_before = cg_key (id, "memory", "memory.oom_control", "memory.events", "oom_kill");
   cr_assert_eq (ooms_before, 0);
 
   struct events_thread t = { .id = id };
@@ -423,7 +459,19 @@ Test (limits, a_cpu_quota_of_20_percent_holds_a_spinner_to_20_percent)
   h_bundle_save (&b);
   const char *id = h_id ("limits-cpu");
   run_ok ("run --detach", ARGS ("run", "--detach", id));
-  cr_assert_eq (cg_num ("cpu", id, "cpu.cfs_quota_us"), 20000);
+  /* the quota and period, as configured, in the cgroup */
+  if (h_cgroup_v2 ())
+    {
+      char *max = cg_read (id, NULL, NULL, "cpu.max");
+      cr_assert_not_null (max, "%s: cannot read cpu.max", id);
+      cr_assert_str_eq (max, "20000 100000\n", "cpu.max");
+      free (max);
+    }
+  else
+    {
+      cr_assert_eq (cg_num (id, "cpu", "cpu.cfs_quota_us", NULL), 20000);
+      cr_assert_eq (cg_num (id, "cpu", "cpu.cfs_period_us", NULL), 100000);
+    }
   sleep_ms (300);
 
   /* Usage over a measured 2 s of wall time.  Too much is a failure at
@@ -433,11 +481,11 @@ Test (limits, a_cpu_quota_of_20_percent_holds_a_spinner_to_20_percent)
   long long throttled = 0;
   for (int attempt = 0; attempt < 5; attempt++)
     {
-      long long thr0 = cg_key ("cpu", id, "cpu.stat", "nr_throttled");
+      long long thr0 = cg_key (id, "cpu", "cpu.stat", "cpu.stat", "nr_throttled");
       long long u0 = cpu_usage_ns (id), t0 = now_ns ();
       sleep_ms (2000);
       long long u1 = cpu_usage_ns (id), t1 = now_ns ();
-      throttled = cg_key ("cpu", id, "cpu.stat", "nr_throttled") - thr0;
+      throttled = cg_key (id, "cpu", "cpu.stat", "cpu.stat", "nr_throttled") - thr0;
       pct = 100.0 * (double) (u1 - u0) / (double) (t1 - t0);
       fprintf (stderr, "cpu quota 20%%: %.1f%% of one CPU over %.2f s (throttled %lld periods)\n",
                pct, (double) (t1 - t0) / 1e9, throttled);
@@ -471,25 +519,25 @@ Test (limits, update_raises_the_pids_limit_of_a_running_container_and_more_forks
   cr_assert_eq (mkfifo (fifo, 0600), 0, "mkfifo: %s", strerror (errno));
   const char *id = h_id ("limits-upd");
   run_ok ("run --detach", ARGS ("run", "--detach", id));
-  cr_assert_eq (cg_num ("pids", id, "pids.max"), 8);
+  cr_assert_eq (pids_num (id, "pids.max"), 8);
 
   touch_in_rootfs ("tmp/go1");
   long long hits = 0;
   for (int i = 0; i < 100 && hits <= 0; i++)
     {
       sleep_ms (50);
-      hits = cg_key ("pids", id, "pids.events", "max");
+      hits = pids_key (id, "pids.events", "max");
     }
   sleep_ms (300);
-  long long before = cg_num ("pids", id, "pids.current");
+  long long before = pids_num (id, "pids.current");
   cr_assert_gt (hits, 0, "no fork was refused under pids.max 8");
   cr_assert_leq (before, 8);
 
   run_ok ("update --pids-limit 40", ARGS ("update", "--pids-limit", "40", id));
-  cr_assert_eq (cg_num ("pids", id, "pids.max"), 40);
+  cr_assert_eq (pids_num (id, "pids.max"), 40);
   touch_in_rootfs ("tmp/go2");
   bool spawned = wait_rootfs_file ("tmp/spawned", 15000);
-  long long after = cg_num ("pids", id, "pids.current");
+  long long after = pids_num (id, "pids.current");
   cr_assert (spawned, "the second round of forks did not finish");
   cr_assert_geq (after, before + 18, "after the update only %lld processes (was %lld)", after,
                  before);
@@ -509,16 +557,33 @@ Test (limits, pause_freezes_every_process_and_resume_thaws_them)
   run_ok ("run --detach", ARGS ("run", "--detach", id));
   sleep_ms (300);
   run_ok ("pause", ARGS ("pause", id));
-  char *fs = cg_read ("freezer", id, "freezer.state");
-  cr_assert_not_null (fs);
-  cr_assert_str_eq (fs, "FROZEN\n");
-  free (fs);
+  /* frozen, not still freezing, once pause returns */
+  if (h_cgroup_v2 ())
+    cr_assert_eq (cg_key (id, NULL, NULL, "cgroup.events", "frozen"), 1,
+                  "cgroup.events of a paused container is not frozen 1");
+  else
+    {
+      char *fs = cg_read (id, "freezer", "freezer.state", NULL);
+      cr_assert_not_null (fs);
+      cr_assert_str_eq (fs, "FROZEN\n");
+      free (fs);
+    }
   long long u0 = cpu_usage_ns (id);
   sleep_ms (800);
   long long frozen_ns = cpu_usage_ns (id) - u0;
   cr_assert_lt (frozen_ns, 5000000LL, "a paused container used %lld ns of CPU in 0.8 s", frozen_ns);
 
   run_ok ("resume", ARGS ("resume", id));
+  if (h_cgroup_v2 ())
+    cr_assert_eq (cg_key (id, NULL, NULL, "cgroup.events", "frozen"), 0,
+                  "cgroup.events of a resumed container is not frozen 0");
+  else
+    {
+      char *fs = cg_read (id, "freezer", "freezer.state", NULL);
+      cr_assert_not_null (fs);
+      cr_assert_str_eq (fs, "THAWED\n");
+      free (fs);
+    }
   u0 = cpu_usage_ns (id);
   sleep_ms (800);
   long long thawed_ns = cpu_usage_ns (id) - u0;
@@ -577,7 +642,7 @@ Test (limits, events_stats_report_memory_and_pids_that_move_with_the_workload)
   cr_assert_geq (pids1, pids0 + 7, "pids.current did not follow the forks: %lld -> %lld", pids0,
                  pids1);
   /* and the numbers are the cgroup's */
-  long long cur = cg_num ("pids", id, "pids.current");
+  long long cur = pids_num (id, "pids.current");
   cr_assert (cur >= pids1 - 1 && cur <= pids1 + 1, "pids: stats %lld, cgroup %lld", pids1, cur);
 
   /* --interval is validated */

@@ -328,7 +328,10 @@ Test (ns, cgroup_namespace_root)
 {
   struct h_bundle b;
   struct h_result r;
-  bundle_sh (&b, "cat /proc/self/cgroup; echo ---; ls /sys/fs/cgroup/pids");
+  /* v1: the pids hierarchy; v2: the one hierarchy at /sys/fs/cgroup */
+  bool v2 = h_cgroup_v2 ();
+  bundle_sh (&b, v2 ? "cat /proc/self/cgroup; echo ---; ls /sys/fs/cgroup"
+                    : "cat /proc/self/cgroup; echo ---; ls /sys/fs/cgroup/pids");
   const char *id = h_id ("nsm-cgns");
   run_ok (&r, &b, id);
   /* Every hierarchy's line ends in ":/": the container's cgroup is its root. */
@@ -344,9 +347,16 @@ Test (ns, cgroup_namespace_root)
       line = nl + 1;
     }
   cr_assert_gt (lines, 0);
-  /* The pids hierarchy shows the container's cgroup, not the host's tree. */
-  must_not_contain (sep, "airlock", "/sys/fs/cgroup/pids in the container");
-  must_contain (sep, "pids.max", "/sys/fs/cgroup/pids in the container");
+  /* v2 has the one line "0::/" */
+  if (v2)
+    cr_assert (lines == 1 && strncmp (r.out, "0::/\n", 5) == 0,
+               "not the one v2 line 0::/:\n%s", r.out);
+  /* The pids hierarchy (v2: the cgroup2 mount) shows the container's
+   * cgroup, not the host's tree: no airlock/ parent, and pids.max, which
+   * a root cgroup does not have. */
+  const char *where = v2 ? "/sys/fs/cgroup in the container" : "/sys/fs/cgroup/pids in the container";
+  must_not_contain (sep, "airlock", where);
+  must_contain (sep, "pids.max", where);
   finish (&b, id, &r);
 }
 
@@ -354,7 +364,9 @@ Test (ns, cgroup_namespace_absent)
 {
   struct h_bundle b;
   struct h_result r;
-  bundle_sh (&b, "grep '^[0-9]*:pids:' /proc/self/cgroup");
+  /* v1: the pids hierarchy's line; v2: the one line 0:: */
+  bundle_sh (&b, h_cgroup_v2 () ? "grep '^0::' /proc/self/cgroup"
+                                : "grep '^[0-9]*:pids:' /proc/self/cgroup");
   remove_ns (&b, "cgroup");
   const char *id = h_id ("nsm-nocgns");
   run_ok (&r, &b, id);
@@ -681,8 +693,14 @@ Test (mounts, default_filesystems)
 {
   struct h_bundle b;
   struct h_result r;
-  bundle_sh (&b, "cat /proc/self/mountinfo; echo ---; ls /sys/fs/cgroup/memory | grep -c '^memory.limit_in_bytes$';"
-                 " ls /dev/pts/ptmx; touch /sys/x 2>&1; touch /sys/fs/cgroup/x 2>&1; true");
+  /* The cgroups as the host has them: v1(-hybrid), a v1 memory hierarchy
+   * and cgroup2 at /sys/fs/cgroup/unified; pure v2, cgroup2 at
+   * /sys/fs/cgroup itself and no v1 hierarchy. */
+  bool v2 = h_cgroup_v2 ();
+  bundle_sh (&b, v2 ? "cat /proc/self/mountinfo; echo ---; ls /sys/fs/cgroup | grep -c '^memory.max$';"
+                      " ls /dev/pts/ptmx; touch /sys/x 2>&1; touch /sys/fs/cgroup/x 2>&1; true"
+                    : "cat /proc/self/mountinfo; echo ---; ls /sys/fs/cgroup/memory | grep -c '^memory.limit_in_bytes$';"
+                      " ls /dev/pts/ptmx; touch /sys/x 2>&1; touch /sys/fs/cgroup/x 2>&1; true");
   const char *id = h_id ("nsm-fs");
   run_ok (&r, &b, id);
   static const char *const want[][2] = {
@@ -691,12 +709,28 @@ Test (mounts, default_filesystems)
     { " /dev/shm ", "- tmpfs " },       { " /sys/fs/cgroup/memory ", "- cgroup " },
     { " /sys/fs/cgroup/unified ", "- cgroup2 " },
   };
-  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+  static const char *const want_v2[][2] = {
+    { " /proc ", "- proc " },           { " /sys ", "- sysfs " },
+    { " /dev/pts ", "- devpts " },      { " /dev/mqueue ", "- mqueue " },
+    { " /dev/shm ", "- tmpfs " },       { " /sys/fs/cgroup ", "- cgroup2 " },
+  };
+  const char *const(*w)[2] = v2 ? want_v2 : want;
+  size_t nw = v2 ? sizeof want_v2 / sizeof want_v2[0] : sizeof want / sizeof want[0];
+  for (size_t i = 0; i < nw; i++)
     {
-      char *line = line_with (r.out, want[i][0]);
-      cr_assert_not_null (line, "no mount at%s:\n%s", want[i][0], r.out);
-      must_contain (line, want[i][1], want[i][0]);
+      char *line = line_with (r.out, w[i][0]);
+      cr_assert_not_null (line, "no mount at%s:\n%s", w[i][0], r.out);
+      must_contain (line, w[i][1], w[i][0]);
       free (line);
+    }
+  if (v2)
+    {
+      const char *mi_end = strstr (r.out, "---\n");
+      cr_assert_not_null (mi_end);
+      char *mi = strndup (r.out, (size_t) (mi_end - r.out));
+      must_not_contain (mi, "- cgroup ", "a v1 cgroup mount on a cgroup-v2 host");
+      must_not_contain (mi, " /sys/fs/cgroup/unified ", "a unified mount on a cgroup-v2 host");
+      free (mi);
     }
   char *sys = line_with (r.out, " /sys ");
   must_contain (sys, " ro,nosuid,nodev,noexec", "/sys flags");
