@@ -436,6 +436,17 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
           ret = al_error_set (err, errno, "%s: release container init", o->id);
           goto out_child;
         }
+      /* Until the execve closes the init's end of the sync socket. */
+      struct al_sync_msg m;
+      ret = al_sync_recv (sync[0], &m, NULL, err);
+      if (ret == 0)
+        ret = m.type == AL_SYNC_ERROR
+                  ? al_error_reason (err, m.errnum ? m.errnum : EIO, "%s", m.msg)
+                  : al_error_reason (err, EPROTO, "container init sent message %d", m.type);
+      else if (ret == -EPIPE)
+        ret = 0;
+      if (ret < 0)
+        goto out_child;
       run_hooks_warn (c, AL_HOOK_POSTSTART, o->id, st->bundle, "running", pid, o->log);
     }
 

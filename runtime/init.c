@@ -448,7 +448,9 @@ al_init_run (const struct al_init_ctx *ctx)
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (al_sync_send (ctx->sync_fd, AL_SYNC_READY, NULL) < 0)
     _exit (1);
-  close (ctx->sync_fd);
+  /* The sync socket stays open (close-on-exec) until the execve: `run`
+   * waits for its end-of-file, so it returns once the process really runs,
+   * and a startContainer hook or execve failure reaches it as an ERROR. */
 
   char go;
   ssize_t r;
@@ -467,13 +469,18 @@ al_init_run (const struct al_init_ctx *ctx)
       cleanup_free char *state = al_init_state_json (c, ctx->id, ctx->bundle, "running", host_pid);
       if (state == NULL || al_hooks_run (c, AL_HOOK_START_CONTAINER, state, &err) < 0)
         {
-          fprintf (stderr, "airlock: start: %s\n", state ? err.msg : "out of memory");
+          if (state == NULL)
+            al_error_set (&err, ENOMEM, "hooks.startContainer: state");
+          fprintf (stderr, "airlock: start: %s\n", err.msg);
+          al_sync_send (ctx->sync_fd, AL_SYNC_ERROR, &err);
           _exit (1);
         }
     }
   execve (exe, c->process->args, env);
   int saved = errno;
-  fprintf (stderr, "airlock: exec `%s`: %s\n", exe, strerror (saved));
+  al_error_set (&err, saved, "exec `%s`", exe);
+  fprintf (stderr, "airlock: %s\n", err.msg);
+  al_sync_send (ctx->sync_fd, AL_SYNC_ERROR, &err);
   _exit (saved == ENOENT ? 127 : 126);
 
 fail:
