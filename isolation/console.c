@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "file.h"
 
 int
 al_console_connect (const char *socket_path, struct al_error *err)
@@ -54,31 +55,9 @@ al_console_open (int *ret_master, char *slave_path, size_t size, struct al_error
 int
 al_console_send (int sock_fd, int master_fd, struct al_error *err)
 {
-  char byte = '0';
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  memset (&u, 0, sizeof u);
-  struct msghdr msg = {
-    .msg_iov = &iov,
-    .msg_iovlen = 1,
-    .msg_control = u.buf,
-    .msg_controllen = sizeof u.buf,
-  };
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &master_fd, sizeof (int));
-  ssize_t w;
-  do
-    w = sendmsg (sock_fd, &msg, MSG_NOSIGNAL);
-  while (w < 0 && errno == EINTR);
-  if (w < 0)
-    return al_error_set (err, errno, "--console-socket: send the pty master");
+  int r = al_send_with_fd (sock_fd, "0", 1, master_fd);
+  if (r < 0)
+    return al_error_set (err, -r, "--console-socket: send the pty master");
   return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "file.h"
 
 #define FIELD "linux.seccomp"
 #define ARG_INDEX_MAX 5      /* syscalls take at most six arguments */
@@ -470,44 +471,11 @@ al_seccomp_send_listener (const char *listener_path, int notify_fd, pid_t pid, c
   if (r < 0)
     return al_error_wrap (err, "seccomp listener");
 
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
-  memset (&control, 0, sizeof control);
-  size_t len = strlen (buf);
-  struct iovec iov = { .iov_base = buf, .iov_len = len };
-  struct msghdr msg = {
-    .msg_iov = &iov,
-    .msg_iovlen = 1,
-    .msg_control = control.buf,
-    .msg_controllen = sizeof control.buf,
-  };
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &notify_fd, sizeof (int));
-
   /* The fd rides on the first byte; a stream socket may take the rest in
      several writes. */
-  size_t sent = 0;
-  while (sent < len)
-    {
-      ssize_t w = sendmsg (fd, &msg, MSG_NOSIGNAL);
-      if (w < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return al_error_set (err, errno, "seccomp listener: send to `%s`", listener_path);
-        }
-      sent += (size_t) w;
-      iov.iov_base = buf + sent;
-      iov.iov_len = len - sent;
-      msg.msg_control = NULL;
-      msg.msg_controllen = 0;
-    }
+  r = al_send_with_fd (fd, buf, strlen (buf), notify_fd);
+  if (r < 0)
+    return al_error_set (err, -r, "seccomp listener: send to `%s`", listener_path);
   return 0;
 }
 

@@ -411,13 +411,8 @@ al_cmd_events (struct al_cli *cli, int argc, char **argv, struct al_error *err)
   struct events_args a = { .interval_ms = DEFAULT_INTERVAL_MS };
   al_cli_parse (&events_argp, argc, argv, &a);
 
-  struct al_state_handle *h = NULL;
-  int ret = al_state_open (cli->root, a.id, AL_STATE_SHARED, &h, err);
-  if (ret < 0)
-    return ret;
   struct al_state *st = NULL;
-  ret = al_state_read (h, &st, err);
-  h = al_state_close (h);
+  int ret = al_state_load (cli->root, a.id, &st, err);
   if (ret < 0)
     return ret;
 

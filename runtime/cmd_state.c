@@ -23,14 +23,8 @@ al_cmd_state (struct al_cli *cli, int argc, char **argv, struct al_error *err)
   const char *id = NULL;
   al_cli_parse (&state_argp, argc, argv, &id);
 
-  struct al_state_handle *h = NULL;
-  int ret = al_state_open (cli->root, id, AL_STATE_SHARED, &h, err);
-  if (ret < 0)
-    return ret;
-
   struct al_state *st = NULL;
-  ret = al_state_read (h, &st, err);
-  h = al_state_close (h);
+  int ret = al_state_load (cli->root, id, &st, err);
   if (ret < 0)
     return ret;
 

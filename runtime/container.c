@@ -659,12 +659,10 @@ out:
 int
 al_container_kill (const char *root, const char *id, int sig, bool all, struct al_error *err)
 {
-  struct al_state_handle *h = NULL;
   struct al_state *st = NULL;
-  int ret = open_and_read (root, id, AL_STATE_SHARED, &h, &st, err);
+  int ret = al_state_load (root, id, &st, err);
   if (ret < 0)
     return ret;
-  h = al_state_close (h);
 
   /* containerd's shim reads "container not running" as "already done". */
   if (st->status == AL_STATUS_STOPPED && !all)

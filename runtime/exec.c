@@ -391,18 +391,6 @@ fail:
 
 /* ------------------------------------------------------------- the parent */
 
-static int
-read_state (const char *root, const char *id, struct al_state **ret_st, struct al_error *err)
-{
-  struct al_state_handle *h = NULL;
-  int ret = al_state_open (root, id, AL_STATE_SHARED, &h, err);
-  if (ret < 0)
-    return ret;
-  ret = al_state_read (h, ret_st, err);
-  al_state_close (h);
-  return ret;
-}
-
 /* Serve the child until its execve: relay a seccomp notify fd, take READY,
  * then wait for the sync socket's EOF (the execve closed it) or an ERROR
  * (the execve failed). */
@@ -499,7 +487,7 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
   if (o->process_path && o->n_args > 0)
     return al_error_reason (err, EINVAL, "exec: give either --process or a command, not both");
 
-  ret = read_state (o->root, o->id, &st, err);
+  ret = al_state_load (o->root, o->id, &st, err);
   if (ret < 0)
     return ret;
   if (st->status == AL_STATUS_STOPPED)
@@ -720,7 +708,7 @@ al_container_pids (const char *root, const char *id, pid_t **ret_pids, size_t *r
   struct al_cgroup *cg = NULL;
   *ret_pids = NULL;
   *ret_n = 0;
-  int ret = read_state (root, id, &st, err);
+  int ret = al_state_load (root, id, &st, err);
   if (ret < 0)
     return ret;
   if (st->cgroup_path == NULL)

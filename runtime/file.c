@@ -4,6 +4,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -173,4 +174,40 @@ al_write_pid_file (const char *path, pid_t pid, struct al_error *err)
   if (dfd < 0)
     return al_error_set (err, errno, "pid file `%s`", path);
   return al_write_runtime_file (dfd, base, buf, (size_t) n, 0644, err);
+}
+
+int
+al_send_with_fd (int sock, const void *buf, size_t len, int pass_fd)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } u;
+  memset (&u, 0, sizeof u);
+  struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &pass_fd, sizeof (int));
+  size_t sent = 0;
+  while (sent < len)
+    {
+      ssize_t w = sendmsg (sock, &msg, MSG_NOSIGNAL);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -errno;
+        }
+      sent += (size_t) w;
+      iov.iov_base = (char *) buf + sent;
+      iov.iov_len = len - sent;
+      msg.msg_control = NULL; /* the fd went with the first bytes */
+      msg.msg_controllen = 0;
+    }
+  return 0;
 }

@@ -34,4 +34,9 @@ int al_mkdir_p (int dirfd, const char *path, mode_t mode, struct al_error *err);
  * path is taken from the current directory. */
 int al_write_pid_file (const char *path, pid_t pid, struct al_error *err);
 
+/* Send buf[0..len) over a UNIX socket with pass_fd attached (SCM_RIGHTS)
+ * to the first byte; on a stream socket the rest may take more writes.
+ * Never raises SIGPIPE.  0 or -errno. */
+int al_send_with_fd (int sock, const void *buf, size_t len, int pass_fd);
+
 #endif

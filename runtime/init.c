@@ -30,6 +30,7 @@
 #include "capabilities.h"
 #include "cleanup.h"
 #include "console.h"
+#include "file.h"
 #include "hooks.h"
 #include "identity.h"
 #include "namespaces.h"
@@ -60,25 +61,7 @@ int
 al_sync_send_fd (int fd, int type, int pass_fd)
 {
   struct al_sync_msg m = { .type = type };
-  struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  memset (&u, 0, sizeof u);
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (c), &pass_fd, sizeof (int));
-  ssize_t w;
-  do
-    w = sendmsg (fd, &msg, MSG_NOSIGNAL);
-  while (w < 0 && errno == EINTR);
-  return w == (ssize_t) sizeof m ? 0 : -errno;
+  return al_send_with_fd (fd, &m, sizeof m, pass_fd);
 }
 
 int

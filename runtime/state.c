@@ -821,6 +821,19 @@ al_state_dir_fd (const struct al_state_handle *handle)
 }
 
 int
+al_state_load (const char *root, const char *id, struct al_state **ret_state,
+               struct al_error *err)
+{
+  struct al_state_handle *h = NULL;
+  int ret = al_state_open (root, id, AL_STATE_SHARED, &h, err);
+  if (ret < 0)
+    return ret;
+  ret = al_state_read (h, ret_state, err);
+  al_state_close (h);
+  return ret;
+}
+
+int
 al_state_read (struct al_state_handle *h, struct al_state **ret_state, struct al_error *err)
 {
   struct al_state *s = NULL;

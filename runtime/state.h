@@ -119,6 +119,11 @@ int al_state_dir_fd (const struct al_state_handle *handle);
 
 /* Read and stale-check (al_state_refresh) the record.  A missing, corrupt or
  * invalid state.json is EBADMSG with a message naming the file. */
+/* Open ROOT/ID under the shared lock, read it, close it: the record as of
+ * now, for verbs that only look (state, exec, events, kill). */
+int al_state_load (const char *root, const char *id, struct al_state **ret_state,
+                   struct al_error *err);
+
 int al_state_read (struct al_state_handle *handle, struct al_state **ret_state,
                    struct al_error *err);
 /* Atomically replace the record; needs the exclusive lock.  state->id must
