@@ -31,6 +31,7 @@ struct al_verb
   const char *name;
   const char *summary;
   int (*run) (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+  int failure_status; /* exit status when run fails (0: 1, as runc) */
 };
 
 /* argp helper: parse a verb's argv (argv[0] is the verb name) with its own
@@ -59,6 +60,7 @@ int al_cmd_pause (struct al_cli *cli, int argc, char **argv, struct al_error *er
 int al_cmd_resume (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_update (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 int al_cmd_events (struct al_cli *cli, int argc, char **argv, struct al_error *err);
+int al_cmd_sandbox (struct al_cli *cli, int argc, char **argv, struct al_error *err);
 
 /* Print a JSON value to stdout (indented) followed by a newline. */
 struct json_t;

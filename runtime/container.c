@@ -235,6 +235,8 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   cleanup_close int fifo_fd = -1;
   cleanup_close int pidfd = -1;
   cleanup_close int console_sock = -1;
+  cleanup_close int parent_pidfd = -1;
+  cleanup_close int saved_cwd = -1;
   int sync[2] = { -1, -1 };
   pid_t pid = 0;
 
@@ -245,8 +247,9 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   if (bundle_fd < 0)
     return al_error_set (err, errno, "bundle `%s`", bundle);
 
-  ret = al_config_load (bundle_fd, "config.json", &c, err);
-  if (ret < 0)
+  if (o->config)
+    c = (struct al_config *) o->config;
+  else if ((ret = al_config_load (bundle_fd, "config.json", &c, err)) < 0)
     return ret;
 
   if (o->start && c->process == NULL)
@@ -282,7 +285,8 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       goto out_config;
     }
   struct stat sb;
-  if (stat (rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
+  /* bundle_is_cwd: the root is mounted by before_go, in the init's namespace. */
+  if (!o->bundle_is_cwd && (stat (rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode)))
     {
       ret = al_error_set (err, errno ? errno : ENOTDIR, "root.path: `%s`", rootfs);
       goto out_config;
@@ -327,6 +331,20 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       ret = al_error_set (err, errno, "socketpair");
       goto out_cgroup;
     }
+  if (o->die_with_parent && (parent_pidfd = pidfd_open_checked (getpid ())) < 0)
+    {
+      ret = al_error_set (err, errno, "pidfd_open");
+      goto out_sync;
+    }
+  if (o->bundle_is_cwd)
+    {
+      saved_cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (saved_cwd < 0 || fchdir (bundle_fd) < 0)
+        {
+          ret = al_error_set (err, errno, "chdir to the bundle");
+          goto out_sync;
+        }
+    }
 
   uint64_t ns_flags = al_ns_clone_flags (c);
   struct clone_args args = {
@@ -352,9 +370,16 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       cg_fd = -1;
       pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
     }
+  int clone_errno = errno;
+  /* The init keeps the bundle as its cwd; we go back to ours. */
+  if (saved_cwd >= 0 && pid != 0 && fchdir (saved_cwd) < 0 && pid > 0)
+    {
+      ret = al_error_set (err, errno, "chdir back");
+      goto out_child;
+    }
   if (pid < 0)
     {
-      ret = al_error_set (err, errno, "clone3 container init");
+      ret = al_error_set (err, clone_errno, "clone3 container init");
       pid = 0;
       goto out_sync;
     }
@@ -372,11 +397,17 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
         .no_new_keyring = o->no_new_keyring,
         .preserve_fds = o->preserve_fds,
         .new_userns = (ns_flags & CLONE_NEWUSER) != 0,
+        .bundle_is_cwd = o->bundle_is_cwd,
+        .stdio = o->stdio,
+        .filter = o->filter,
+        .parent_pidfd = parent_pidfd,
       };
       al_init_run (&ctx);
     }
   close (sync[1]);
   sync[1] = -1;
+  if (parent_pidfd >= 0)
+    close (al_steal_fd (&parent_pidfd));
 
   if (cg && cg_fd < 0)
     {
@@ -390,6 +421,8 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       if (ret < 0)
         goto out_child;
     }
+  if (o->before_go && (ret = o->before_go (o->data, pid, err)) < 0)
+    goto out_child;
   ret = al_sync_go (sync[0], pid, err);
   if (ret < 0)
     goto out_child;
@@ -439,7 +472,15 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
       /* Until the execve closes the init's end of the sync socket. */
       struct al_sync_msg m;
       ret = al_sync_recv (sync[0], &m, NULL, err);
-      if (ret == 0)
+      if (ret == 0 && m.type == AL_SYNC_ERROR && o->ret_exec_errno
+          && strncmp (m.msg, "exec ", 5) == 0)
+        {
+          /* The process could not be exec'd: the init exits 126 or 127
+           * and the caller reaps that as the process's status. */
+          *o->ret_exec_errno = m.errnum ? m.errnum : EIO;
+          ret = 0;
+        }
+      else if (ret == 0)
         ret = m.type == AL_SYNC_ERROR
                   ? al_error_reason (err, m.errnum ? m.errnum : EIO, "%s", m.msg)
                   : al_error_reason (err, EPROTO, "container init sent message %d", m.type);
@@ -453,6 +494,8 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   *ret_pid = pid;
   pid = 0;
   ret = 0;
+  if (o->ret_cgroup)
+    *o->ret_cgroup = al_steal_ptr (&cg);
   goto out_sync;
 
 out_child:
@@ -481,7 +524,8 @@ out_state:
   al_state_free (st);
   al_state_close (h);
 out_config:
-  al_config_free (c);
+  if (c != o->config)
+    al_config_free (c);
   return ret;
 }
 

@@ -30,6 +30,24 @@ struct al_create_opts
   bool cgroups_disabled;  /* --cgroup-manager disabled */
   bool start;             /* run: start at once (as create + start) */
   struct al_log *log;
+
+  /* For `sandbox run`, which builds its config in memory: */
+  const struct al_config *config; /* used instead of BUNDLE/config.json; borrowed */
+  bool bundle_is_cwd;  /* the init opens the bundle through the cwd it
+                          inherits (see al_init_ctx.bundle_is_cwd) */
+  const int *stdio;    /* the init's fds 0, 1, 2 (-1: ours), or NULL */
+  void *filter;        /* compiled seccomp filter when the config has none */
+  bool die_with_parent; /* the init and its namespace die with the caller */
+  /* Called in the caller once the init exists (cgroup entered, id maps
+   * written) and before it sets up: network, root layers.  A failure
+   * undoes the create. */
+  int (*before_go) (void *data, pid_t pid, struct al_error *err);
+  void *data;
+  struct al_cgroup **ret_cgroup; /* receives the cgroup (the caller frees
+                                    it with al_cgroup_free), or NULL */
+  int *ret_exec_errno; /* start: set to errno when the process's execve()
+                          failed, the only failure after which the init
+                          has run (so 126/127 can be told from setup) */
 };
 
 /* On success *ret_pid is the init's pid (a child of the caller). */

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -301,7 +302,9 @@ al_proc_setup (const struct al_proc_setup *s, char *exe, size_t exe_size, char *
   if (ret < 0)
     return ret;
 
-  if (filter && p->no_new_privileges && (ret = load_seccomp (s, filter, err)) < 0)
+  /* The caller's compiled filter (sandbox run) is borrowed, not released. */
+  scmp_filter_ctx load = filter ? filter : sc == NULL ? s->filter : NULL;
+  if (load && (p->no_new_privileges || !sc) && (ret = load_seccomp (s, load, err)) < 0)
     return ret;
 
   /* CVE-2024-21626: nothing of the host survives the execve but 0-2 and
@@ -351,7 +354,8 @@ setup_container (const struct al_init_ctx *ctx, pid_t host_pid, struct al_error 
   struct al_rootfs_opts ropts = { .no_pivot = ctx->no_pivot };
   /* Reopen the bundle here: an fd opened before clone3 points into the
    * host's mount namespace, and mount(2) refuses sources from another one. */
-  cleanup_close int bundle_fd = open (ctx->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int bundle_fd
+      = open (ctx->bundle_is_cwd ? "." : ctx->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (bundle_fd < 0)
     return al_error_set (err, errno, "bundle `%s`", ctx->bundle);
   cleanup_close int root_fd = -1;
@@ -402,8 +406,11 @@ al_init_run (const struct al_init_ctx *ctx)
 
   /* Drop what clone3 copied from airlock at once: the state directory's
    * flock (held by create until it returns), cgroup directories, the bundle. */
-  int keep[3] = { ctx->sync_fd, ctx->fifo_fd, ctx->console_sock };
-  if (al_close_fds_from (3 + ctx->preserve_fds, keep, 3, &err) < 0)
+  for (int i = 0; ctx->stdio && i < 3; i++)
+    if (ctx->stdio[i] >= 0 && dup2 (ctx->stdio[i], i) < 0)
+      _exit (1);
+  int keep[4] = { ctx->sync_fd, ctx->fifo_fd, ctx->console_sock, ctx->parent_pidfd };
+  if (al_close_fds_from (3 + ctx->preserve_fds, keep, 4, &err) < 0)
     _exit (1);
 
   if (al_sync_recv (ctx->sync_fd, &msg, NULL, &err) < 0 || msg.type != AL_SYNC_GO)
@@ -422,13 +429,26 @@ al_init_run (const struct al_init_ctx *ctx)
         .bind_console = true,
         .preserve_fds = ctx->preserve_fds,
         .keep_fd = ctx->fifo_fd,
+        .filter = ctx->filter,
       };
       if (al_proc_setup (&s, exe, sizeof exe, &env, &err) < 0)
         goto fail;
     }
   if (ctx->console_sock >= 0)
     close (ctx->console_sock);
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (ctx->parent_pidfd >= 0)
+    {
+      /* sandbox run: the supervisor is the parent for good.  The kernel
+       * dropped the death signal at the credential changes; set it again
+       * now they are done (execve keeps it: no_new_privs forbids setuid),
+       * then make sure the parent did not die in between. */
+      struct pollfd p = { .fd = ctx->parent_pidfd, .events = POLLIN };
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll (&p, 1, 0) != 0)
+        _exit (1);
+      close (ctx->parent_pidfd);
+    }
+  else
+    prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (al_sync_send (ctx->sync_fd, AL_SYNC_READY, NULL) < 0)
     _exit (1);
   /* The sync socket stays open (close-on-exec) until the execve: `run`
@@ -459,6 +479,11 @@ al_init_run (const struct al_init_ctx *ctx)
           _exit (1);
         }
     }
+  /* Nothing the runtime blocked (sandbox run blocks what it forwards)
+   * stays blocked in the process. */
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
   execve (exe, c->process->args, env);
   int saved = errno;
   al_error_set (&err, saved, "exec `%s`", exe);

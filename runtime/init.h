@@ -63,6 +63,9 @@ struct al_proc_setup
   bool bind_console;                /* init: the pty slave onto /dev/console */
   int preserve_fds;                 /* fds 3 .. 3+N-1 survive */
   int keep_fd;                      /* one more fd kept until exec, or -1 */
+  void *filter;                     /* a compiled scmp_filter_ctx loaded when
+                                       the config has no linux.seccomp (the
+                                       sandbox's default profile), or NULL */
 };
 
 /* On success exe holds the resolved path of process->args[0] and *ret_env
@@ -82,6 +85,15 @@ struct al_init_ctx
   bool no_new_keyring;
   int preserve_fds; /* fds 3 .. 3+N-1 survive into the container */
   bool new_userns;
+  /* sandbox run: */
+  bool bundle_is_cwd;  /* open the bundle as "." (the cwd clone3 copied into
+                          the new mount namespace), not by its host path,
+                          which the user namespace may not traverse */
+  const int *stdio;    /* fds dup'ed onto 0, 1, 2 first (-1: keep), or NULL */
+  void *filter;        /* see al_proc_setup.filter */
+  int parent_pidfd;    /* >= 0: the init dies with this process (PDEATHSIG
+                          set after the last credential change, then the
+                          parent checked still alive), kept until exec */
 };
 
 __attribute__ ((noreturn)) void al_init_run (const struct al_init_ctx *ctx);

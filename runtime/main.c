@@ -32,6 +32,8 @@ static const struct al_verb verbs[] = {
   { "ps", "list the processes of a container", al_cmd_ps },
   { "resume", "thaw a paused container", al_cmd_resume },
   { "run", "create and start a container, wait, exit with its status", al_cmd_run },
+  { "sandbox", "run untrusted code under limits with a result record (sandbox run, gc)",
+    al_cmd_sandbox, 125 },
   { "spec", "write a default config.json into a bundle", al_cmd_spec },
   { "start", "start a created container's process", al_cmd_start },
   { "state", "print a container's OCI state (JSON)", al_cmd_state },
@@ -243,5 +245,7 @@ main (int argc, char **argv)
   if (ret < 0)
     al_log_error (&cli.log, "%s", err.msg);
   al_log_close (&cli.log);
-  return ret < 0 ? 1 : ret;
+  if (ret < 0)
+    return verb->failure_status ? verb->failure_status : 1;
+  return ret;
 }

@@ -2499,3 +2499,43 @@ al_config_free (struct al_config *c)
   free_linux (c->linux_spec);
   free (c);
 }
+
+int
+al_config_parse_seccomp (const char *buf, size_t len, const char *source, struct al_seccomp **ret,
+                         struct al_error *err)
+{
+  struct ctx c;
+  json_t *root = NULL;
+  source = source_or (source, "seccomp.json");
+  int r = decode (&c, buf, len, source, &root, err);
+  if (r < 0)
+    {
+      free (c.masked_copy);
+      return r;
+    }
+
+  struct al_seccomp *sc = calloc (1, sizeof *sc);
+  if (sc == NULL)
+    r = fail_oom (&c);
+  else if (!json_is_object (root))
+    r = fail (&c, "expected an object");
+  else
+    r = parse_seccomp (&c, root, sc);
+  json_decref (root);
+  free (c.masked_copy);
+  if (r < 0)
+    {
+      al_seccomp_free (sc);
+      return r;
+    }
+  *ret = sc;
+  return 0;
+}
+
+void
+al_seccomp_free (struct al_seccomp *s)
+{
+  if (s == NULL)
+    return;
+  free_seccomp (s);
+}

@@ -537,6 +537,12 @@ int al_config_parse_process (const char *buf, size_t len, const char *source,
                              struct al_process **ret, struct al_error *err);
 void al_process_free (struct al_process *p);
 
+/* A bare LinuxSeccomp object (`sandbox run --seccomp FILE`); paths in
+ * messages start at its members ("syscalls[2].action"). */
+int al_config_parse_seccomp (const char *buf, size_t len, const char *source,
+                             struct al_seccomp **ret, struct al_error *err);
+void al_seccomp_free (struct al_seccomp *s);
+
 /* The namespace entry of that type, or NULL. */
 const struct al_namespace *al_config_find_namespace (const struct al_config *c,
                                                      enum al_namespace_type type);

@@ -84,7 +84,7 @@
 #define DRAIN_FALLBACK (1024 * 1024)
 #define DEFAULT_CPU_POLL_MS 100
 #define PROC_STAT_MAX 4096
-#define KV_MAX 2048
+#define KV_MAX 4096
 
 enum
 {
@@ -355,7 +355,7 @@ check_cpu (struct supervisor *s, struct al_error *err)
   int ret = read_cpu_ns (s, &ns, err);
   if (ret < 0)
     return ret;
-  if (ns > ms_to_ns (s->o->cpu_ms))
+  if (s->o->cpu_ms > 0 && ns > ms_to_ns (s->o->cpu_ms))
     {
       s->r->cpu_timeout = true;
       return kill_sandbox (s, err);
@@ -493,7 +493,7 @@ setup (struct supervisor *s, const sigset_t *forwarded, struct al_error *err)
       if (ret < 0)
         return ret;
     }
-  if (o->cpu_ms > 0)
+  if (o->cpu_ms > 0 || o->cpu_usage_ns)
     {
       uint64_t period = o->cpu_poll_ms ? o->cpu_poll_ms : DEFAULT_CPU_POLL_MS;
       ret = new_timer (s, &s->cpu_tfd, EV_CPU, err);
@@ -773,7 +773,9 @@ result_message (const struct al_supervise_result *r, char *buf, size_t size)
       buf[0] = '\0';
       break;
     case AL_RESULT_XX:
-      snprintf (buf, size, "internal error of the supervisor");
+      if (snprintf (buf, size, "%s", r->error[0] ? r->error : "internal error of the supervisor")
+          >= (int) size)
+        buf[size - 1] = '\0'; /* cut */
       break;
     case AL_RESULT_TO:
       snprintf (buf, size, "%s limit exceeded",
@@ -810,10 +812,50 @@ format_time (const struct timespec *ts, char *buf, size_t size)
   snprintf (buf, size, "%s.%09ldZ", date, ts->tv_nsec);
 }
 
+/* What the cgroup layer and the sandbox add to the record. */
+static int
+add_extra_json (const struct al_supervise_result *r, json_t *o)
+{
+  int bad = 0;
+  if (r->has_memory_peak)
+    bad |= json_object_set_new (o, "memory_peak", json_integer ((json_int_t) r->memory_peak));
+  if (r->has_pids_peak)
+    bad |= json_object_set_new (o, "pids_peak", json_integer ((json_int_t) r->pids_peak));
+  if (r->id)
+    bad |= json_object_set_new (o, "id", json_string (r->id));
+  const struct al_result_limits *l = r->limits;
+  if (l == NULL)
+    return bad;
+  json_t *lim = json_object ();
+  if (lim == NULL || json_object_set_new (o, "limits", lim) < 0)
+    return -1;
+#define LIMIT_INT(name, v)                                                                         \
+  if (v)                                                                                           \
+  bad |= json_object_set_new (lim, name, json_integer ((json_int_t) (v)))
+#define LIMIT_S(name, v)                                                                           \
+  if (v)                                                                                           \
+  bad |= json_object_set_new (lim, name, json_real ((double) (v) / 1000.0))
+  LIMIT_INT ("memory", l->memory);
+  LIMIT_INT ("memory_swap", l->memory_swap);
+  LIMIT_INT ("pids", l->pids);
+  LIMIT_S ("cpus", l->cpus_milli);
+  LIMIT_S ("cpu_time", l->cpu_ms);
+  LIMIT_S ("timeout", l->wall_ms);
+  LIMIT_INT ("output", l->output);
+  LIMIT_INT ("disk", l->disk);
+  LIMIT_INT ("nofile", l->nofile);
+  LIMIT_INT ("fsize", l->fsize);
+#undef LIMIT_INT
+#undef LIMIT_S
+  if (l->network)
+    bad |= json_object_set_new (lim, "network", json_string (l->network));
+  return bad;
+}
+
 int
 al_result_write_json (const struct al_supervise_result *r, const char *path, struct al_error *err)
 {
-  char message[128], start[64], end[64];
+  char message[AL_ERROR_MSG_MAX], start[64], end[64];
   result_message (r, message, sizeof message);
   format_time (&r->start, start, sizeof start);
   format_time (&r->end, end, sizeof end);
@@ -832,8 +874,10 @@ al_result_write_json (const struct al_supervise_result *r, const char *path, str
     return al_error_set (err, ENOMEM, "build the result record");
   if (message[0] && json_object_set_new (o, "message", json_string (message)) < 0)
     return al_error_set (err, ENOMEM, "build the result record");
+  if (add_extra_json (r, o) < 0)
+    return al_error_set (err, ENOMEM, "build the result record");
 
-  cleanup_free char *text = json_dumps (o, JSON_INDENT (2) | JSON_SORT_KEYS);
+  cleanup_free char *text = json_dumps (o, JSON_INDENT (2) | JSON_SORT_KEYS | JSON_REAL_PRECISION (12));
   if (!text)
     return al_error_set (err, ENOMEM, "serialise the result record");
   size_t len = strlen (text);
@@ -844,7 +888,7 @@ al_result_write_json (const struct al_supervise_result *r, const char *path, str
 int
 al_result_write_kv (const struct al_supervise_result *r, const char *path, struct al_error *err)
 {
-  char buf[KV_MAX], message[128];
+  char buf[KV_MAX], message[AL_ERROR_MSG_MAX];
   size_t len = 0;
   int n;
 
@@ -879,6 +923,28 @@ al_result_write_kv (const struct al_supervise_result *r, const char *path, struc
   KV ("stderr-truncated:%d\n", r->output_truncated[AL_STDERR] ? 1 : 0);
   KV ("exit-code:%d\n", al_result_exit_code (r));
   KV ("status:%s\n", al_result_status_name (r->status));
+  if (r->has_memory_peak)
+    KV ("cg-mem:%" PRIu64 "\n", r->memory_peak / 1024);
+  if (r->has_pids_peak)
+    KV ("pids-peak:%" PRIu64 "\n", r->pids_peak);
+  if (r->id)
+    KV ("id:%s\n", r->id);
+  const struct al_result_limits *l = r->limits;
+#define LIMIT(name, fmt, v)                                                                        \
+  if (l && (v))                                                                                    \
+  KV ("limit-" name ":" fmt "\n", v)
+  LIMIT ("memory", "%" PRIu64, l->memory);
+  LIMIT ("memory-swap", "%" PRIu64, l->memory_swap);
+  LIMIT ("pids", "%" PRIu64, l->pids);
+  LIMIT ("cpus", "%.3f", (double) l->cpus_milli / 1000.0);
+  LIMIT ("cpu-time", "%.3f", (double) l->cpu_ms / 1000.0);
+  LIMIT ("wall-time", "%.3f", (double) l->wall_ms / 1000.0);
+  LIMIT ("output", "%" PRIu64, l->output);
+  LIMIT ("disk", "%" PRIu64, l->disk);
+  LIMIT ("nofile", "%" PRIu64, l->nofile);
+  LIMIT ("fsize", "%" PRIu64, l->fsize);
+  LIMIT ("network", "%s", l->network);
+#undef LIMIT
   result_message (r, message, sizeof message);
   if (message[0])
     KV ("message:%s\n", message);

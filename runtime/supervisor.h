@@ -62,6 +62,7 @@ enum al_result_status
 };
 
 struct al_supervise_result;
+struct al_result_limits;
 
 struct al_supervise_opts
 {
@@ -81,7 +82,9 @@ struct al_supervise_opts
                             kills at once. */
   /* CPU time of the whole sandbox (e.g. the cgroup's cpuacct.usage).  NULL =
    * the child's /proc/PID/stat utime+stime+cutime+cstime, which misses
-   * descendants it has not reaped.  A failure ends the run as XX. */
+   * descendants it has not reaped.  When set it is called every
+   * cpu_poll_ms even without a CPU limit (the caller may sample other
+   * counters then).  A failure ends the run as XX. */
   int (*cpu_usage_ns) (void *data, uint64_t *ret_ns);
   /* Kill every process of the sandbox (cgroup.kill, freeze+kill+thaw).
    * The child itself is always sent SIGKILL as well.  NULL = only that. */
@@ -109,6 +112,22 @@ struct al_supervise_result
   double time_cpu_s;
   long max_rss_kib;
   struct timespec start, end; /* CLOCK_REALTIME */
+
+  /* Filled by the caller (the cgroup layer), written when set: */
+  bool has_memory_peak;
+  uint64_t memory_peak; /* bytes, the cgroup's high-water mark */
+  bool has_pids_peak;
+  uint64_t pids_peak;   /* most processes seen at once */
+  const char *id;       /* the sandbox's id, or NULL */
+  const struct al_result_limits *limits; /* the limits in force, or NULL */
+  char error[AL_ERROR_MSG_MAX]; /* XX: what failed ("" = the supervisor) */
+};
+
+/* The limits a run had, as recorded (0 = none). */
+struct al_result_limits
+{
+  uint64_t memory, memory_swap, pids, cpus_milli, cpu_ms, wall_ms, output, disk, nofile, fsize;
+  const char *network;
 };
 
 int al_supervise (const struct al_supervise_opts *o, struct al_supervise_result *r,
@@ -132,7 +151,9 @@ int al_result_exit_code (const struct al_supervise_result *r);
  *   exitcode, exitsig, killed, wall_timeout, cpu_timeout, oom_killed,
  *   forwarded_signal, time (CPU s), time_wall (s), max_rss_kib,
  *   stdout_bytes, stdout_truncated, stderr_bytes, stderr_truncated,
- *   start, end (RFC 3339 UTC with nanoseconds).
+ *   start, end (RFC 3339 UTC with nanoseconds); when set: memory_peak,
+ *   pids_peak, id, limits {memory, memory_swap, pids, cpus, cpu_time,
+ *   timeout (s), output, disk, nofile, fsize, network; absent = none}.
  *
  * key:value (isolate's meta file; one per line, in this order):
  *   time:%.3f  time-wall:%.3f  max-rss:KiB  exitcode:N (only if it exited)
@@ -140,6 +161,9 @@ int al_result_exit_code (const struct al_supervise_result *r);
  *   cg-oom-killed:1 (only if so)  timeout-wall:1 / timeout-cpu:1 (only if so)
  *   stdout-bytes:N  stdout-truncated:0|1  stderr-bytes:N  stderr-truncated:0|1
  *   exit-code:N  status:XX (always, unlike isolate: OK and OL are ours)
+ *   cg-mem:KiB (peak, when set)  pids-peak:N  id:ID
+ *   limit-memory:B limit-pids:N limit-cpus:N limit-cpu-time:S
+ *   limit-wall-time:S limit-output:B limit-disk:B ... (those in force)
  *   message:TEXT (absent for OK) */
 int al_result_write_json (const struct al_supervise_result *r, const char *path,
                           struct al_error *err);

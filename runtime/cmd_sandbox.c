@@ -1,0 +1,454 @@
+/* cmd_sandbox.c — `airlock sandbox run` and `airlock sandbox gc`; the work
+ * is in sandbox.c.
+ *
+ *   sandbox run [OPTION...] [--] PROGRAM [ARG...]
+ *   sandbox gc
+ *
+ * Every failure of airlock itself, a bad option included, exits 125 (the
+ * program's own statuses are the rest of the range).
+ */
+#include "config.h"
+
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/capability.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "sandbox.h"
+#include "units.h"
+
+enum
+{
+  OPT_ROOTFS = 1000,
+  OPT_BIND,
+  OPT_TMPFS,
+  OPT_WORKDIR,
+  OPT_READ_ONLY,
+  OPT_CLEAR_ENV,
+  OPT_MEMORY,
+  OPT_MEMORY_SWAP,
+  OPT_PIDS,
+  OPT_CPUS,
+  OPT_CPU_TIME,
+  OPT_TIMEOUT,
+  OPT_NOFILE,
+  OPT_FSIZE,
+  OPT_DISK,
+  OPT_OUTPUT_LIMIT,
+  OPT_CAP_ADD,
+  OPT_SECCOMP,
+  OPT_NETWORK,
+  OPT_RESULT,
+  OPT_RESULT_FORMAT,
+};
+
+static struct argp_option run_options[] = {
+  { NULL, 0, NULL, 0, "Root filesystem:", 1 },
+  { "rootfs", OPT_ROOTFS, "DIR", 0,
+    "an image directory as / (default: the host's /usr, /etc, /bin, /sbin, /lib* read-only)", 1 },
+  { "bind", OPT_BIND, "SRC:DST[:ro]", 0,
+    "bind-mount a host path into the sandbox (repeatable; SRC may be relative, e.g. .:/work)", 1 },
+  { "tmpfs", OPT_TMPFS, "DST[:SIZE]", 0, "a fresh tmpfs at DST (repeatable)", 1 },
+  { "workdir", OPT_WORKDIR, "DIR", 0, "working directory inside (default /)", 1 },
+  { "read-only", OPT_READ_ONLY, NULL, 0, "no writable layer: / is read-only (/tmp stays)", 1 },
+  { "env", 'e', "K=V", 0,
+    "set a variable (repeatable; K alone removes it); the caller's environment is passed "
+    "unless --clear-env",
+    1 },
+  { "clear-env", OPT_CLEAR_ENV, NULL, 0, "start from an empty environment (PATH, HOME=/tmp)", 1 },
+  { "user", 'u', "UID[:GID]", 0, "run as this user inside (default 0, which owns nothing on the host)",
+    1 },
+  { NULL, 0, NULL, 0, "Limits (SIZE: 512M, 1G, 64K...; DURATION: 30s, 500ms, 2m, 1.5):", 2 },
+  { "memory", OPT_MEMORY, "SIZE", 0, "memory limit of the whole sandbox (default 512M; 0 = none)", 2 },
+  { "memory-swap", OPT_MEMORY_SWAP, "SIZE", 0, "memory + swap limit (default: no swap beyond the host's policy)", 2 },
+  { "pids", OPT_PIDS, "N", 0, "most processes and threads at once (default 100)", 2 },
+  { "cpus", OPT_CPUS, "N", 0, "CPU bandwidth, in CPUs (e.g. 0.5; default: unlimited)", 2 },
+  { "cpu-time", OPT_CPU_TIME, "DURATION", 0, "CPU time of the whole sandbox, then TO (default: none)", 2 },
+  { "timeout", OPT_TIMEOUT, "DURATION", 0, "wall-clock limit, then TO and exit 124 (default 30s; 0 = none)", 2 },
+  { "nofile", OPT_NOFILE, "N", 0, "RLIMIT_NOFILE (default: inherited)", 2 },
+  { "fsize", OPT_FSIZE, "SIZE", 0, "largest file the program may write (RLIMIT_FSIZE)", 2 },
+  { "disk", OPT_DISK, "SIZE", 0, "size of the writable layer, and of /tmp (default 1G)", 2 },
+  { "output-limit", OPT_OUTPUT_LIMIT, "SIZE", 0,
+    "bytes passed per stream (stdout, stderr), the rest is counted and dropped (default 1M; 0 = none)", 2 },
+  { NULL, 0, NULL, 0, "Security and network:", 3 },
+  { "cap-add", OPT_CAP_ADD, "CAP", 0, "keep this capability (repeatable; all are dropped by default)", 3 },
+  { "seccomp", OPT_SECCOMP, "FILE|unconfined", 0,
+    "an OCI seccomp profile (LinuxSeccomp JSON) instead of the built-in one, or none", 3 },
+  { "network", OPT_NETWORK, "MODE", 0,
+    "none (default: own namespace, lo down), loopback (lo up), private (veth on a /30, no NAT), "
+    "host (the host's network: NOT isolated)",
+    3 },
+  { NULL, 0, NULL, 0, "Result:", 4 },
+  { "result", OPT_RESULT, "FILE", 0, "write the result record to FILE (JSON unless --result-format kv)", 4 },
+  { "result-format", OPT_RESULT_FORMAT, "FORMAT", 0, "json (default) or kv (isolate-style key:value)", 4 },
+  { "verbose", 'v', NULL, 0, "print a one-line summary to stderr at the end", 4 },
+  { NULL, 0, NULL, 0, NULL, 0 },
+};
+
+struct run_args
+{
+  struct al_sandbox_opts o;
+  struct al_sandbox_bind *binds;
+  struct al_sandbox_tmpfs *tmpfs;
+  const char **env;
+  const char **caps;
+};
+
+static void *
+grow (void *v, size_t n, size_t size)
+{
+  void *nv = realloc (v, (n + 1) * size);
+  if (nv == NULL)
+    {
+      fprintf (stderr, "airlock: sandbox run: out of memory\n");
+      exit (AL_SANDBOX_EXIT_FAILURE);
+    }
+  return nv;
+}
+
+static void
+fail (struct argp_state *state, const struct al_error *err)
+{
+  argp_failure (state, AL_SANDBOX_EXIT_FAILURE, 0, "%s", err->msg);
+  exit (AL_SANDBOX_EXIT_FAILURE);
+}
+
+static void
+parse_bind (struct run_args *a, char *arg, struct argp_state *state)
+{
+  struct al_error err = { 0 };
+  char *copy = strdup (arg);
+  char *dst = copy ? strchr (copy, ':') : NULL;
+  if (dst == NULL || dst == copy || dst[1] == '\0')
+    {
+      al_error_reason (&err, EINVAL, "--bind `%s`: use SRC:DST or SRC:DST:ro", arg);
+      fail (state, &err);
+    }
+  *dst++ = '\0';
+  bool ro = false;
+  char *mode = strchr (dst, ':');
+  if (mode)
+    {
+      *mode++ = '\0';
+      if (strcmp (mode, "ro") == 0)
+        ro = true;
+      else if (strcmp (mode, "rw") != 0)
+        {
+          al_error_reason (&err, EINVAL, "--bind `%s`: unknown mode `%s` (use ro or rw)", arg, mode);
+          fail (state, &err);
+        }
+    }
+  if (dst[0] != '/')
+    {
+      al_error_reason (&err, EINVAL, "--bind `%s`: the destination must be absolute", arg);
+      fail (state, &err);
+    }
+  char *src = realpath (copy, NULL);
+  if (src == NULL)
+    {
+      al_error_set (&err, errno, "--bind `%s`: source `%s`", arg, copy);
+      fail (state, &err);
+    }
+  a->binds = grow (a->binds, a->o.n_binds, sizeof *a->binds);
+  a->binds[a->o.n_binds++] = (struct al_sandbox_bind){ .src = src, .dst = strdup (dst), .read_only = ro };
+  free (copy);
+}
+
+static void
+parse_tmpfs (struct run_args *a, char *arg, struct argp_state *state)
+{
+  struct al_error err = { 0 };
+  char *dst = strdup (arg);
+  char *size = dst ? strchr (dst, ':') : NULL;
+  uint64_t bytes = 0;
+  if (size)
+    {
+      *size++ = '\0';
+      if (al_parse_size ("--tmpfs", size, &bytes, &err) < 0)
+        fail (state, &err);
+    }
+  if (dst == NULL || dst[0] != '/')
+    {
+      al_error_reason (&err, EINVAL, "--tmpfs `%s`: the destination must be absolute", arg);
+      fail (state, &err);
+    }
+  a->tmpfs = grow (a->tmpfs, a->o.n_tmpfs, sizeof *a->tmpfs);
+  a->tmpfs[a->o.n_tmpfs++] = (struct al_sandbox_tmpfs){ .dst = dst, .size = bytes };
+}
+
+static void
+parse_user (struct run_args *a, char *arg, struct argp_state *state)
+{
+  struct al_error err = { 0 };
+  uint64_t uid, gid;
+  cleanup_free char *copy = strdup (arg);
+  char *colon = copy ? strchr (copy, ':') : NULL;
+  if (colon)
+    *colon++ = '\0';
+  if (copy == NULL || al_parse_uint ("--user", copy, 0, AL_SANDBOX_IDS - 1, &uid, &err) < 0
+      || al_parse_uint ("--user", colon ? colon : copy, 0, AL_SANDBOX_IDS - 1, &gid, &err) < 0)
+    fail (state, &err);
+  a->o.has_user = true;
+  a->o.uid = (uint32_t) uid;
+  a->o.gid = (uint32_t) gid;
+}
+
+static void
+parse_cap (struct run_args *a, char *arg, struct argp_state *state)
+{
+  cap_value_t v;
+  char name[64];
+  snprintf (name, sizeof name, "%s%s", strncasecmp (arg, "CAP_", 4) == 0 ? "" : "CAP_", arg);
+  for (char *p = name; *p; p++)
+    *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+  if (cap_from_name (name, &v) < 0)
+    {
+      struct al_error err = { 0 };
+      al_error_reason (&err, EINVAL, "--cap-add: unknown capability `%s`", arg);
+      fail (state, &err);
+    }
+  a->caps = grow (a->caps, a->o.n_cap_add, sizeof *a->caps);
+  a->caps[a->o.n_cap_add++] = strdup (name);
+}
+
+static error_t
+parse_run (int key, char *arg, struct argp_state *state)
+{
+  struct run_args *a = state->input;
+  struct al_sandbox_opts *o = &a->o;
+  struct al_error err = { 0 };
+  uint64_t v;
+  int r = 0;
+
+  switch (key)
+    {
+    case OPT_ROOTFS:
+      o->rootfs = arg;
+      break;
+    case OPT_BIND:
+      parse_bind (a, arg, state);
+      break;
+    case OPT_TMPFS:
+      parse_tmpfs (a, arg, state);
+      break;
+    case OPT_WORKDIR:
+      if (arg[0] != '/')
+        {
+          al_error_reason (&err, EINVAL, "--workdir `%s`: must be absolute", arg);
+          r = -1;
+        }
+      o->workdir = arg;
+      break;
+    case OPT_READ_ONLY:
+      o->read_only = true;
+      break;
+    case 'e':
+      a->env = grow (a->env, o->n_env, sizeof *a->env);
+      a->env[o->n_env++] = arg;
+      break;
+    case OPT_CLEAR_ENV:
+      o->clear_env = true;
+      break;
+    case 'u':
+      parse_user (a, arg, state);
+      break;
+    case OPT_MEMORY:
+      r = al_parse_size ("--memory", arg, &o->memory, &err);
+      if (r == 0 && o->memory > 0 && o->memory < (1u << 20))
+        r = al_error_reason (&err, EINVAL, "--memory `%s`: less than 1M cannot start anything", arg);
+      break;
+    case OPT_MEMORY_SWAP:
+      r = al_parse_size ("--memory-swap", arg, &o->memory_swap, &err);
+      break;
+    case OPT_PIDS:
+      r = al_parse_uint ("--pids", arg, 1, INT32_MAX, &o->pids, &err);
+      break;
+    case OPT_CPUS:
+      r = al_parse_size ("--cpus", arg, &v, &err); /* a plain number */
+      if (r == 0)
+        {
+          double cpus = strtod (arg, NULL);
+          o->cpus_milli = (uint64_t) (cpus * 1000 + 0.5);
+          if (strspn (arg, "0123456789.") != strlen (arg) || o->cpus_milli == 0)
+            r = al_error_reason (&err, EINVAL, "--cpus `%s`: use a number of CPUs above 0, e.g. 0.5", arg);
+        }
+      else
+        r = al_error_reason (&err, EINVAL, "--cpus `%s`: use a number of CPUs above 0, e.g. 0.5", arg);
+      break;
+    case OPT_CPU_TIME:
+      r = al_parse_duration ("--cpu-time", arg, &o->cpu_ms, &err);
+      break;
+    case OPT_TIMEOUT:
+      r = al_parse_duration ("--timeout", arg, &o->wall_ms, &err);
+      break;
+    case OPT_NOFILE:
+      r = al_parse_uint ("--nofile", arg, 1, 1u << 20, &o->nofile, &err);
+      break;
+    case OPT_FSIZE:
+      r = al_parse_size ("--fsize", arg, &o->fsize, &err);
+      break;
+    case OPT_DISK:
+      r = al_parse_size ("--disk", arg, &o->disk, &err);
+      if (r == 0 && o->disk < 4096)
+        r = al_error_reason (&err, EINVAL, "--disk `%s`: at least 4K", arg);
+      break;
+    case OPT_OUTPUT_LIMIT:
+      r = al_parse_size ("--output-limit", arg, &o->output_limit, &err);
+      break;
+    case OPT_CAP_ADD:
+      parse_cap (a, arg, state);
+      break;
+    case OPT_SECCOMP:
+      o->seccomp = arg;
+      break;
+    case OPT_NETWORK:
+      if (strcmp (arg, "none") == 0)
+        o->network = AL_SANDBOX_NET_NONE;
+      else if (strcmp (arg, "loopback") == 0)
+        o->network = AL_SANDBOX_NET_LOOPBACK;
+      else if (strcmp (arg, "host") == 0)
+        o->network = AL_SANDBOX_NET_HOST;
+      else if (strcmp (arg, "private") == 0)
+        o->network = AL_SANDBOX_NET_PRIVATE;
+      else
+        r = al_error_reason (&err, EINVAL,
+                             "--network: unknown mode `%s` (use none, loopback, private or host)", arg);
+      break;
+    case OPT_RESULT:
+      o->result_path = arg;
+      break;
+    case OPT_RESULT_FORMAT:
+      if (strcmp (arg, "kv") == 0)
+        o->result_kv = true;
+      else if (strcmp (arg, "json") == 0)
+        o->result_kv = false;
+      else
+        r = al_error_reason (&err, EINVAL, "--result-format: unknown format `%s` (use json or kv)", arg);
+      break;
+    case 'v':
+      o->verbose = true;
+      break;
+    case ARGP_KEY_ARG:
+      /* The program: this argument and everything after it. */
+      o->argv = &state->argv[state->next - 1];
+      state->next = state->argc;
+      break;
+    case ARGP_KEY_END:
+      if (o->argv == NULL)
+        argp_error (state, "missing PROGRAM (airlock sandbox run [OPTION...] -- PROGRAM [ARG...])");
+      break;
+    default:
+      return ARGP_ERR_UNKNOWN;
+    }
+  if (r < 0)
+    fail (state, &err);
+  return 0;
+}
+
+static struct argp run_argp = {
+  run_options, parse_run, "[--] PROGRAM [ARG...]",
+  "Run PROGRAM in a fresh sandbox under limits and say exactly how it ended.\v"
+  "Defaults: the host's system directories read-only under a throw-away writable layer, "
+  "fresh /tmp, /dev, /proc; a user namespace (root inside owns nothing on the host); "
+  "no network; every capability dropped, no_new_privs, the built-in seccomp profile; "
+  "512M memory, 100 pids, 30s wall clock, 1M of output per stream.  Nothing is left "
+  "afterwards.\n\n"
+  "Exit status: the program's own; 128+N if killed by signal N; 124 on a wall-clock or "
+  "CPU timeout; 125 if airlock failed (bad option, setup, program not found); 126 if the "
+  "program cannot be executed; 127 if its interpreter is missing.\n\n"
+  "Result statuses: OK, RE (non-zero exit), SG (signal), TO (timeout), ML (memory "
+  "limit), OL (output cut), XX (airlock failed).  See airlock(8).",
+  NULL, NULL, NULL,
+};
+
+static int
+sandbox_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+{
+  struct run_args a = {
+    .o = {
+      .root = cli->root,
+      .memory = 512ull << 20,
+      .pids = 100,
+      .wall_ms = 30000,
+      .disk = 1ull << 30,
+      .output_limit = 1ull << 20,
+      .network = AL_SANDBOX_NET_NONE,
+      .log = &cli->log,
+    },
+  };
+  argp_err_exit_status = AL_SANDBOX_EXIT_FAILURE;
+  al_cli_parse (&run_argp, argc, argv, &a);
+  a.o.binds = a.binds;
+  a.o.tmpfs = a.tmpfs;
+  a.o.env = a.env;
+  a.o.cap_add = a.caps;
+  if (a.o.memory_swap && a.o.memory && a.o.memory_swap < a.o.memory)
+    {
+      return al_error_reason (err, EINVAL, "--memory-swap: must be at least --memory");
+    }
+  int code = al_sandbox_run (&a.o, err);
+  for (size_t i = 0; i < a.o.n_binds; i++)
+    {
+      free (a.binds[i].src);
+      free (a.binds[i].dst);
+    }
+  for (size_t i = 0; i < a.o.n_tmpfs; i++)
+    free (a.tmpfs[i].dst);
+  for (size_t i = 0; i < a.o.n_cap_add; i++)
+    free ((char *) a.caps[i]);
+  free (a.binds);
+  free (a.tmpfs);
+  free (a.env);
+  free (a.caps);
+  if (code == AL_SANDBOX_EXIT_FAILURE && err->msg[0])
+    return -EINVAL; /* main prints err and exits with the verb's failure code */
+  return code;
+}
+
+static struct argp gc_argp = {
+  NULL, NULL, NULL,
+  "Remove what sandbox runs whose airlock died left behind: state, cgroup (after killing "
+  "what it holds), directories.  Running sandboxes are left alone.",
+  NULL, NULL, NULL,
+};
+
+static int
+sandbox_gc (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+{
+  al_cli_parse (&gc_argp, argc, argv, NULL);
+  unsigned removed = 0;
+  int ret = al_sandbox_gc (cli->root, &cli->log, &removed, err);
+  if (ret < 0)
+    return ret;
+  printf ("removed %u\n", removed);
+  return 0;
+}
+
+int
+al_cmd_sandbox (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+{
+  static const char usage[] = "Usage: airlock sandbox run [OPTION...] -- PROGRAM [ARG...]\n"
+                              "       airlock sandbox gc\n"
+                              "Run `airlock sandbox run --help` for the options.  See airlock(8).\n";
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      fputs (usage, argc < 2 ? stderr : stdout);
+      return argc < 2 ? AL_SANDBOX_EXIT_FAILURE : 0;
+    }
+  const char *sub = argv[1];
+  char name[64];
+  snprintf (name, sizeof name, "airlock sandbox %s", sub);
+  argv[1] = name;
+  if (strcmp (sub, "run") == 0)
+    return sandbox_run (cli, argc - 1, argv + 1, err);
+  if (strcmp (sub, "gc") == 0)
+    return sandbox_gc (cli, argc - 1, argv + 1, err);
+  return al_error_reason (err, EINVAL, "unknown command `%s` (use run or gc)", sub);
+}

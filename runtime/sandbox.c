@@ -1,0 +1,842 @@
+/* sandbox.c — see sandbox.h.
+ *
+ * Order of a run, and what undoes each step if a later one fails:
+ *   1. check the input: the seccomp profile compiles, --bind sources and
+ *      --rootfs exist (nothing exists yet, nothing to undo);
+ *   2. take a slot (flock; released by closing it);
+ *   3. make the run's directory ROOT/~sandbox/ID/layers (removed);
+ *   4. al_container_create: state entry, cgroup, init, and from before_go
+ *      the root stack and the network inside the init's namespaces (create
+ *      undoes its own part; the namespaces die with the init);
+ *   5. supervise; then delete the container (kills what is left in its
+ *      cgroup, removes cgroup and state), remove the directory, write the
+ *      result.
+ */
+#include "config.h"
+
+#include "sandbox.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "container.h"
+#include "ephemeral.h"
+#include "file.h"
+#include "network.h"
+#include "oci_config.h"
+#include "seccomp.h"
+#include "state.h"
+#include "supervisor.h"
+
+extern char **environ;
+
+#define SANDBOX_DIR "~sandbox"
+#define SLOTS_DIR "~slots"
+#define LAYERS "layers"
+#define ID_PREFIX "sb-"
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define CPU_PERIOD_US 100000
+
+struct run
+{
+  const struct al_sandbox_opts *o;
+  char id[32];
+  char box[PATH_MAX];  /* ROOT/~sandbox/ID */
+  unsigned slot;
+  int slot_fd;
+  int box_fd; /* flocked while the run lives: gc leaves it alone */
+  uid_t uid_base;
+  struct al_cgroup *cg;
+  pid_t init_pid;
+  uint64_t pids_peak;
+  uint64_t cpu_base_ns; /* the cgroup's CPU time spent setting up */
+  char host_if[16];
+};
+
+/* --------------------------------------------------------------- slots */
+
+/* Whether a line of /etc/passwd or /etc/group has its id (third field)
+ * in [lo, hi). */
+static bool
+id_file_uses (const char *path, uint64_t lo, uint64_t hi)
+{
+  cleanup_file FILE *f = fopen (path, "re");
+  char line[4096];
+  while (f && fgets (line, sizeof line, f))
+    {
+      char *p = strchr (line, ':');
+      p = p ? strchr (p + 1, ':') : NULL;
+      if (p == NULL)
+        continue;
+      char *end;
+      unsigned long long id = strtoull (p + 1, &end, 10);
+      if (end != p + 1 && id >= lo && id < hi)
+        return true;
+    }
+  return false;
+}
+
+static int
+take_slot (struct run *run, struct al_error *err)
+{
+  char dir[PATH_MAX];
+  snprintf (dir, sizeof dir, "%s/" SLOTS_DIR, run->o->root);
+  int r = al_mkdir_p (AT_FDCWD, dir, 0700, err);
+  if (r < 0)
+    return r;
+  cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return al_error_set (err, errno, "open `%s`", dir);
+  unsigned start = 0;
+  if (getrandom (&start, sizeof start, 0) != sizeof start)
+    start = (unsigned) getpid ();
+  for (unsigned i = 0; i < AL_SANDBOX_SLOTS; i++)
+    {
+      unsigned slot = (start + i) % AL_SANDBOX_SLOTS;
+      uint64_t base = AL_SANDBOX_UID_BASE + (uint64_t) slot * AL_SANDBOX_IDS;
+      char name[16];
+      snprintf (name, sizeof name, "%u", slot);
+      int fd = openat (dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd < 0)
+        return al_error_set (err, errno, "open slot `%s/%s`", dir, name);
+      if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+        {
+          close (fd);
+          continue;
+        }
+      if (id_file_uses ("/etc/passwd", base, base + AL_SANDBOX_IDS)
+          || id_file_uses ("/etc/group", base, base + AL_SANDBOX_IDS))
+        {
+          close (fd);
+          continue;
+        }
+      run->slot = slot;
+      run->slot_fd = fd;
+      run->uid_base = (uid_t) base;
+      return 0;
+    }
+  return al_error_reason (err, EBUSY, "all %u sandbox slots are in use", AL_SANDBOX_SLOTS);
+}
+
+/* 10.213.0.0/18: slot S owns 10.213.S/64.(S%64)*4 .. +3. */
+static void
+slot_addr (unsigned slot, unsigned host, struct in_addr *a)
+{
+  a->s_addr = htonl ((10u << 24) | (213u << 16) | ((slot / 64) << 8) | ((slot % 64) * 4 + host));
+}
+
+/* -------------------------------------------------------------- config */
+
+static json_t *
+string_array (char *const *v, size_t n)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; a && i < n; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+/* The environment: ours (unless --clear-env), HOME=/tmp, PATH if it has
+ * none, then every --env in order (K=V replaces K; K alone removes it). */
+static json_t *
+build_env (const struct al_sandbox_opts *o)
+{
+  json_t *env = json_object (); /* name -> "K=V", in insertion order */
+  if (env == NULL)
+    return NULL;
+  for (char **e = environ; !o->clear_env && e && *e; e++)
+    {
+      const char *eq = strchr (*e, '=');
+      if (eq == NULL)
+        continue;
+      cleanup_free char *k = strndup (*e, (size_t) (eq - *e));
+      if (k)
+        json_object_set_new (env, k, json_string (*e));
+    }
+  json_object_set_new (env, "HOME", json_string ("HOME=/tmp"));
+  if (json_object_get (env, "PATH") == NULL)
+    json_object_set_new (env, "PATH", json_string ("PATH=" DEFAULT_PATH));
+  for (size_t i = 0; i < o->n_env; i++)
+    {
+      const char *eq = strchr (o->env[i], '=');
+      cleanup_free char *k = eq ? strndup (o->env[i], (size_t) (eq - o->env[i]))
+                                : strdup (o->env[i]);
+      if (k == NULL)
+        continue;
+      if (eq)
+        json_object_set_new (env, k, json_string (o->env[i]));
+      else
+        json_object_del (env, k);
+    }
+  json_t *list = json_array ();
+  const char *k;
+  json_t *v;
+  json_object_foreach (env, k, v)
+    {
+      if (json_string_length (v) == 0 || !json_is_string (v))
+        continue;
+      json_array_append (list, v);
+    }
+  json_decref (env);
+  return list;
+}
+
+static json_t *
+mount_json (const char *dst, const char *type, const char *src, const char *opts_csv)
+{
+  json_t *opts = json_array ();
+  cleanup_free char *copy = strdup (opts_csv);
+  for (char *save = NULL, *t = copy ? strtok_r (copy, ",", &save) : NULL; t;
+       t = strtok_r (NULL, ",", &save))
+    json_array_append_new (opts, json_string (t));
+  return json_pack ("{s:s, s:s, s:s, s:o}", "destination", dst, "type", type, "source", src,
+                    "options", opts);
+}
+
+static json_t *
+build_mounts (const struct run *run)
+{
+  const struct al_sandbox_opts *o = run->o;
+  char tmp_opts[128];
+  snprintf (tmp_opts, sizeof tmp_opts, "nosuid,nodev,mode=1777,size=%llu",
+            (unsigned long long) o->disk);
+  json_t *m = json_array ();
+  json_array_append_new (m, mount_json ("/proc", "proc", "proc", "nosuid,noexec,nodev"));
+  json_array_append_new (m, mount_json ("/dev", "tmpfs", "tmpfs",
+                                        "nosuid,strictatime,mode=755,size=65536k"));
+  json_array_append_new (m, mount_json ("/dev/pts", "devpts", "devpts",
+                                        "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"));
+  json_array_append_new (m, mount_json ("/dev/shm", "tmpfs", "shm",
+                                        "nosuid,noexec,nodev,mode=1777,size=65536k"));
+  json_array_append_new (m, mount_json ("/tmp", "tmpfs", "tmpfs", tmp_opts));
+  json_array_append_new (m, mount_json ("/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro"));
+  for (size_t i = 0; i < o->n_tmpfs; i++)
+    {
+      char opts[128];
+      if (o->tmpfs[i].size)
+        snprintf (opts, sizeof opts, "nosuid,nodev,mode=1777,size=%llu",
+                  (unsigned long long) o->tmpfs[i].size);
+      else
+        snprintf (opts, sizeof opts, "nosuid,nodev,mode=1777");
+      json_array_append_new (m, mount_json (o->tmpfs[i].dst, "tmpfs", "tmpfs", opts));
+    }
+  return m;
+}
+
+/* Every set holds just the --cap-add names ("CAP_NET_RAW"), so they
+ * survive a --user that is not root (ambient). */
+static json_t *
+build_caps (const struct al_sandbox_opts *o)
+{
+  json_t *names = string_array ((char *const *) o->cap_add, o->n_cap_add);
+  json_t *c = json_pack ("{s:O, s:O, s:O, s:O, s:O}", "bounding", names, "effective", names,
+                         "permitted", names, "inheritable", names, "ambient", names);
+  json_decref (names);
+  return c;
+}
+
+static json_t *
+build_rlimits (const struct al_sandbox_opts *o)
+{
+  json_t *r = json_array ();
+  json_array_append_new (r, json_pack ("{s:s, s:I, s:I}", "type", "RLIMIT_CORE", "soft",
+                                       (json_int_t) 0, "hard", (json_int_t) 0));
+  if (o->nofile)
+    json_array_append_new (r, json_pack ("{s:s, s:I, s:I}", "type", "RLIMIT_NOFILE", "soft",
+                                         (json_int_t) o->nofile, "hard", (json_int_t) o->nofile));
+  if (o->fsize)
+    json_array_append_new (r, json_pack ("{s:s, s:I, s:I}", "type", "RLIMIT_FSIZE", "soft",
+                                         (json_int_t) o->fsize, "hard", (json_int_t) o->fsize));
+  return r;
+}
+
+static json_t *
+build_resources (const struct al_sandbox_opts *o)
+{
+  json_t *res = json_object ();
+  if (o->memory)
+    {
+      json_t *mem = json_pack ("{s:I}", "limit", (json_int_t) o->memory);
+      if (o->memory_swap)
+        json_object_set_new (mem, "swap", json_integer ((json_int_t) o->memory_swap));
+      json_object_set_new (res, "memory", mem);
+    }
+  if (o->pids)
+    json_object_set_new (res, "pids", json_pack ("{s:I}", "limit", (json_int_t) o->pids));
+  if (o->cpus_milli)
+    json_object_set_new (res, "cpu",
+                         json_pack ("{s:I, s:I}", "quota",
+                                    (json_int_t) (o->cpus_milli * CPU_PERIOD_US / 1000), "period",
+                                    (json_int_t) CPU_PERIOD_US));
+  return res;
+}
+
+/* The run as an OCI config, parsed and checked like any config.json. */
+static int
+build_config (const struct run *run, struct al_config **ret, struct al_error *err)
+{
+  const struct al_sandbox_opts *o = run->o;
+  size_t argc = 0;
+  while (o->argv[argc])
+    argc++;
+  json_t *ns = json_pack ("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "type", "pid", "type",
+                          "mount", "type", "ipc", "type", "uts", "type", "user", "type", "cgroup");
+  if (o->network != AL_SANDBOX_NET_HOST)
+    json_array_append_new (ns, json_pack ("{s:s}", "type", "network"));
+  json_t *idmap = json_pack ("[{s:i, s:I, s:i}]", "containerID", 0, "hostID",
+                             (json_int_t) run->uid_base, "size", (int) AL_SANDBOX_IDS);
+  json_t *process = json_pack (
+      "{s:o, s:o, s:s, s:{s:I, s:I}, s:o, s:o, s:b}", "args", string_array (o->argv, argc), "env",
+      build_env (o), "cwd", o->workdir ? o->workdir : "/", "user", "uid",
+      (json_int_t) (o->has_user ? o->uid : 0), "gid", (json_int_t) (o->has_user ? o->gid : 0),
+      "capabilities", build_caps (o), "rlimits", build_rlimits (o), "noNewPrivileges", 1);
+  json_t *masked = json_pack ("[s, s, s, s, s, s, s, s, s, s, s]", "/proc/acpi", "/proc/asound",
+                              "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                              "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+                              "/sys/firmware", "/sys/devices/virtual/powercap", "/proc/scsi");
+  json_t *readonly = json_pack ("[s, s, s, s, s]", "/proc/bus", "/proc/fs", "/proc/irq",
+                                "/proc/sys", "/proc/sysrq-trigger");
+  json_t *linux_spec = json_pack ("{s:o, s:O, s:o, s:o, s:o, s:o}", "namespaces", ns,
+                                  "uidMappings", idmap, "gidMappings", idmap, "resources",
+                                  build_resources (o), "maskedPaths", masked, "readonlyPaths",
+                                  readonly);
+  json_decref (idmap);
+  json_t *config = json_pack ("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion",
+                              AL_OCI_VERSION, "process", process, "root", "path",
+                              LAYERS "/" AL_EPHEMERAL_ROOT, "readonly", o->read_only, "hostname",
+                              "sandbox", "mounts", build_mounts (run), "linux", linux_spec);
+  if (config == NULL)
+    return al_error_set (err, ENOMEM, "build the sandbox's config");
+  cleanup_free char *text = json_dumps (config, JSON_COMPACT);
+  json_decref (config);
+  if (text == NULL)
+    return al_error_set (err, ENOMEM, "build the sandbox's config");
+  return al_config_parse (text, strlen (text), "sandbox config", ret, err);
+}
+
+/* ------------------------------------------------- inside the namespaces */
+
+/* Run fn in the namespace (CLONE_NEWNS or CLONE_NEWNET) of pid, then come
+ * back.  A failure to come back is fatal: airlock would go on elsewhere. */
+static int
+in_ns_of (pid_t pid, const char *name, int type, int (*fn) (struct run *, struct al_error *),
+          struct run *run, struct al_error *err)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/self/ns/%s", name);
+  cleanup_close int self = open (path, O_RDONLY | O_CLOEXEC);
+  snprintf (path, sizeof path, "/proc/%d/ns/%s", (int) pid, name);
+  cleanup_close int target = open (path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (self < 0 || target < 0 || cwd < 0)
+    return al_error_set (err, errno, "open the sandbox's %s namespace", name);
+  if (setns (target, type) < 0)
+    return al_error_set (err, errno, "enter the sandbox's %s namespace", name);
+  int r = fn (run, err);
+  if (setns (self, type) < 0 || fchdir (cwd) < 0)
+    {
+      fprintf (stderr, "airlock: sandbox run: cannot return from the sandbox's %s namespace: %m\n",
+               name);
+      abort ();
+    }
+  return r;
+}
+
+static int
+build_root (struct run *run, struct al_error *err)
+{
+  const struct al_sandbox_opts *o = run->o;
+  /* Nothing mounted here may reach the host's mounts. */
+  if (mount (NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return al_error_set (err, errno, "make the sandbox's mounts private");
+  cleanup_close int box = open (run->box, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (box < 0)
+    return al_error_set (err, errno, "open `%s`", run->box);
+  struct al_ephemeral_opts eo = {
+    .lower = o->rootfs,
+    .read_only = o->read_only,
+    .size = o->disk,
+    .uid = run->uid_base,
+    .gid = run->uid_base,
+  };
+  int r = al_ephemeral_mount (&eo, box, LAYERS, err);
+  if (r < 0 || o->n_binds == 0)
+    return r;
+  cleanup_close int root
+      = openat (box, LAYERS "/" AL_EPHEMERAL_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/ns/user", (int) run->init_pid);
+  cleanup_close int userns = open (path, O_RDONLY | O_CLOEXEC);
+  if (root < 0 || userns < 0)
+    return al_error_set (err, errno, "open the sandbox's root");
+  for (size_t i = 0; i < o->n_binds; i++)
+    if ((r = al_ephemeral_bind (root, o->binds[i].src, o->binds[i].dst, o->binds[i].read_only,
+                                userns, err))
+        < 0)
+      return r;
+  return 0;
+}
+
+static int
+net_inside (struct run *run, struct al_error *err)
+{
+  int r = al_net_link_up ("lo", err);
+  if (r < 0 || run->o->network != AL_SANDBOX_NET_PRIVATE)
+    return r;
+  struct in_addr host, inside;
+  slot_addr (run->slot, 1, &host);
+  slot_addr (run->slot, 2, &inside);
+  if ((r = al_net_addr_add ("eth0", AF_INET, &inside, 30, err)) < 0
+      || (r = al_net_link_up ("eth0", err)) < 0)
+    return r;
+  return al_net_route_default ("eth0", &host, err);
+}
+
+static int
+before_go (void *data, pid_t pid, struct al_error *err)
+{
+  struct run *run = data;
+  const struct al_sandbox_opts *o = run->o;
+  run->init_pid = pid;
+  int r = in_ns_of (pid, "mnt", CLONE_NEWNS, build_root, run, err);
+  if (r < 0)
+    return r;
+  if (o->network == AL_SANDBOX_NET_PRIVATE)
+    {
+      char path[64];
+      snprintf (path, sizeof path, "/proc/%d/ns/net", (int) pid);
+      cleanup_close int netns = open (path, O_RDONLY | O_CLOEXEC);
+      if (netns < 0)
+        return al_error_set (err, errno, "open the sandbox's network namespace");
+      snprintf (run->host_if, sizeof run->host_if, "alsb%u", run->slot);
+      struct in_addr host;
+      slot_addr (run->slot, 1, &host);
+      /* The host end goes with the pair when the namespace dies. */
+      if ((r = al_net_veth_create (run->host_if, "eth0", netns, err)) < 0
+          || (r = al_net_addr_add (run->host_if, AF_INET, &host, 30, err)) < 0
+          || (r = al_net_link_up (run->host_if, err)) < 0)
+        return r;
+    }
+  if (o->network == AL_SANDBOX_NET_LOOPBACK || o->network == AL_SANDBOX_NET_PRIVATE)
+    return in_ns_of (pid, "net", CLONE_NEWNET, net_inside, run, err);
+  return 0;
+}
+
+/* ------------------------------------------------- supervisor callbacks */
+
+static int
+cg_cpu (void *data, uint64_t *ret_ns)
+{
+  struct run *run = data;
+  struct al_cgroup_stats st;
+  struct al_error e = { 0 };
+  if (al_cgroup_stats (run->cg, &st, &e) < 0 || !st.has_cpu)
+    return -1;
+  if (st.has_pids && st.pids_current > run->pids_peak)
+    run->pids_peak = st.pids_current;
+  *ret_ns = st.cpu_usage_ns > run->cpu_base_ns ? st.cpu_usage_ns - run->cpu_base_ns : 0;
+  return 0;
+}
+
+static int
+cg_kill_all (void *data)
+{
+  struct run *run = data;
+  struct al_error e = { 0 };
+  if (al_cgroup_check_killable (run->cg, &e) < 0 || al_cgroup_kill_all (run->cg, &e) < 0)
+    {
+      if (run->o->log)
+        al_log_warn (run->o->log, "%s", e.msg);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+cg_after_exit (void *data, struct al_supervise_result *r)
+{
+  struct run *run = data;
+  struct al_cgroup_stats st;
+  struct al_error e = { 0 };
+  if (al_cgroup_stats (run->cg, &st, &e) < 0)
+    return 0;
+  if (st.has_memory)
+    {
+      r->oom_killed = st.oom_kills > 0;
+      r->has_memory_peak = st.has_memory_peak;
+      r->memory_peak = st.memory_peak;
+    }
+  if (st.has_cpu)
+    r->time_cpu_s = (double) (st.cpu_usage_ns > run->cpu_base_ns
+                                  ? st.cpu_usage_ns - run->cpu_base_ns
+                                  : 0)
+                    / 1e9;
+  if (st.has_pids)
+    {
+      /* Sampled every poll; the program itself was one. */
+      r->has_pids_peak = true;
+      r->pids_peak = run->pids_peak > st.pids_current ? run->pids_peak : st.pids_current;
+      if (r->pids_peak == 0)
+        r->pids_peak = 1;
+    }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+static void
+fill_limits (const struct al_sandbox_opts *o, struct al_result_limits *l)
+{
+  static const char *const nets[] = { "none", "loopback", "host", "private" };
+  *l = (struct al_result_limits){
+    .memory = o->memory,
+    .memory_swap = o->memory_swap,
+    .pids = o->pids,
+    .cpus_milli = o->cpus_milli,
+    .cpu_ms = o->cpu_ms,
+    .wall_ms = o->wall_ms,
+    .output = o->output_limit,
+    .disk = o->disk,
+    .nofile = o->nofile,
+    .fsize = o->fsize,
+    .network = nets[o->network],
+  };
+}
+
+/* Remove ROOT/~sandbox/ID (its "layers" mount point only ever had mounts
+ * in the sandbox's own namespace). */
+static void
+remove_box (const char *box)
+{
+  char layers[PATH_MAX];
+  if (snprintf (layers, sizeof layers, "%s/" LAYERS, box) < (int) sizeof layers)
+    rmdir (layers);
+  rmdir (box);
+}
+
+static int
+make_box (struct run *run, struct al_error *err)
+{
+  char dir[PATH_MAX];
+  snprintf (dir, sizeof dir, "%s/" SANDBOX_DIR, run->o->root);
+  int r = al_mkdir_p (AT_FDCWD, dir, 0711, err);
+  if (r < 0)
+    return r;
+  char layers[PATH_MAX];
+  if (snprintf (run->box, sizeof run->box, "%s/%s", dir, run->id) >= (int) sizeof run->box
+      || snprintf (layers, sizeof layers, "%s/" LAYERS, run->box) >= (int) sizeof layers)
+    return al_error_reason (err, ENAMETOOLONG, "--root `%s`: too long", run->o->root);
+  if (mkdir (run->box, 0700) < 0)
+    return al_error_set (err, errno, "mkdir `%s`", run->box);
+  /* The init opens it as its cwd as the sandbox's root (uid_base). */
+  if (mkdir (layers, 0700) < 0 || chown (run->box, run->uid_base, run->uid_base) < 0
+      || (run->box_fd = open (run->box, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0
+      || flock (run->box_fd, LOCK_EX) < 0)
+    {
+      r = al_error_set (err, errno, "mkdir `%s`", layers);
+      remove_box (run->box);
+      return r;
+    }
+  return 0;
+}
+
+static int
+compile_seccomp (const struct al_sandbox_opts *o, scmp_filter_ctx *ret, struct al_error *err)
+{
+  *ret = NULL;
+  if (o->seccomp && strcmp (o->seccomp, "unconfined") == 0)
+    return 0;
+  if (o->seccomp == NULL)
+    return al_seccomp_default_profile (ret, err);
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  int r = al_read_file (AT_FDCWD, o->seccomp, AL_CONFIG_MAX_BYTES, &buf, &len, err);
+  if (r < 0)
+    return al_error_wrap (err, "--seccomp");
+  struct al_seccomp *sc = NULL;
+  r = al_config_parse_seccomp (buf, len, o->seccomp, &sc, err);
+  if (r < 0)
+    return r;
+  r = al_seccomp_compile (sc, ret, err);
+  al_seccomp_free (sc);
+  if (r < 0)
+    return al_error_wrap (err, "--seccomp `%s`", o->seccomp);
+  return 0;
+}
+
+static void
+summary (const struct al_supervise_result *r)
+{
+  fprintf (stderr,
+           "airlock: sandbox %s: %s exit %d, time %.3fs, wall %.3fs, memory peak %.1f MiB, "
+           "output %llu+%llu bytes%s\n",
+           r->id ? r->id : "run", al_result_status_name (r->status), al_result_exit_code (r),
+           r->time_cpu_s, r->time_wall_s, (double) r->memory_peak / (1024.0 * 1024.0),
+           (unsigned long long) r->out_bytes[AL_STDOUT],
+           (unsigned long long) r->out_bytes[AL_STDERR],
+           r->output_truncated[0] || r->output_truncated[1] ? " (truncated)" : "");
+}
+
+static int
+write_result (const struct al_sandbox_opts *o, const struct al_supervise_result *r,
+              struct al_error *err)
+{
+  if (o->result_path == NULL)
+    return 0;
+  return o->result_kv ? al_result_write_kv (r, o->result_path, err)
+                      : al_result_write_json (r, o->result_path, err);
+}
+
+/* Setup failed: nothing ran.  Record XX (with --result) and exit 125. */
+static int
+failed (const struct al_sandbox_opts *o, const char *id, const struct al_result_limits *limits,
+        const struct timespec *start, struct al_error *err)
+{
+  struct al_supervise_result r = { .status = AL_RESULT_XX, .internal_error = true };
+  r.id = id;
+  r.limits = limits;
+  r.start = *start;
+  clock_gettime (CLOCK_REALTIME, &r.end);
+  snprintf (r.error, sizeof r.error, "%s", err->msg);
+  struct al_error e2 = { 0 };
+  if (write_result (o, &r, &e2) < 0 && o->log)
+    al_log_warn (o->log, "%s", e2.msg);
+  return AL_SANDBOX_EXIT_FAILURE;
+}
+
+int
+al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
+{
+  struct run run = { .o = o, .slot_fd = -1, .box_fd = -1 };
+  struct al_result_limits limits;
+  fill_limits (o, &limits);
+  struct timespec start;
+  clock_gettime (CLOCK_REALTIME, &start);
+
+  uint8_t rnd[6];
+  if (getrandom (rnd, sizeof rnd, 0) != sizeof rnd)
+    return al_error_set (err, errno, "getrandom"), failed (o, NULL, &limits, &start, err);
+  snprintf (run.id, sizeof run.id, ID_PREFIX "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+            rnd[3], rnd[4], rnd[5]);
+
+  cleanup_seccomp scmp_filter_ctx filter = NULL;
+  if (compile_seccomp (o, &filter, err) < 0)
+    return failed (o, run.id, &limits, &start, err);
+  if (o->rootfs)
+    {
+      struct stat sb;
+      if (stat (o->rootfs, &sb) < 0 || !S_ISDIR (sb.st_mode))
+        {
+          al_error_set (err, errno ? errno : ENOTDIR, "--rootfs `%s`", o->rootfs);
+          return failed (o, run.id, &limits, &start, err);
+        }
+    }
+
+  if (take_slot (&run, err) < 0)
+    return failed (o, run.id, &limits, &start, err);
+  if (make_box (&run, err) < 0)
+    {
+      close (run.slot_fd);
+      return failed (o, run.id, &limits, &start, err);
+    }
+
+  struct al_config *config = NULL;
+  int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+  int ret = build_config (&run, &config, err);
+  if (ret == 0 && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0))
+    ret = al_error_set (err, errno, "pipe");
+
+  /* Blocked from before the init exists (it unblocks them before exec),
+   * so a ^C during setup is not lost: the supervisor forwards it. */
+  sigset_t fwd, old;
+  sigemptyset (&fwd);
+  sigaddset (&fwd, SIGINT);
+  sigaddset (&fwd, SIGTERM);
+  sigaddset (&fwd, SIGHUP);
+  sigaddset (&fwd, SIGPIPE);
+  sigprocmask (SIG_BLOCK, &fwd, &old);
+
+  pid_t pid = 0;
+  int exec_errno = 0;
+  if (ret == 0)
+    {
+      int stdio[3] = { -1, out[1], errp[1] };
+      struct al_create_opts co = {
+        .root = o->root,
+        .id = run.id,
+        .bundle = run.box,
+        .start = true,
+        .log = o->log,
+        .config = config,
+        .bundle_is_cwd = true,
+        .stdio = stdio,
+        .filter = filter,
+        .die_with_parent = true,
+        .before_go = before_go,
+        .data = &run,
+        .ret_cgroup = &run.cg,
+        .ret_exec_errno = &exec_errno,
+      };
+      ret = al_container_create (&co, &pid, err);
+    }
+  for (int *fd = (int[]){ out[1], errp[1] }, i = 0; i < 2; i++)
+    if (fd[i] >= 0)
+      close (fd[i]);
+  al_config_free (config);
+
+  struct al_supervise_result r;
+  if (ret < 0)
+    {
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      if (out[0] >= 0)
+        close (out[0]);
+      if (errp[0] >= 0)
+        close (errp[0]);
+      remove_box (run.box);
+      close (run.box_fd);
+      close (run.slot_fd);
+      return failed (o, run.id, &limits, &start, err);
+    }
+
+  /* What the init spent setting up is airlock's, not the program's. */
+  struct al_cgroup_stats base;
+  struct al_error berr = { 0 };
+  if (run.cg && al_cgroup_stats (run.cg, &base, &berr) == 0 && base.has_cpu)
+    run.cpu_base_ns = base.cpu_usage_ns;
+
+  struct al_supervise_opts so = {
+    .pid = pid,
+    .pidfd = -1,
+    .out_fd = out[0],
+    .err_fd = errp[0],
+    .out_sink = STDOUT_FILENO,
+    .err_sink = STDERR_FILENO,
+    .output_limit = o->output_limit,
+    .wall_ms = o->wall_ms,
+    .cpu_ms = o->cpu_ms,
+    .grace_ms = 2000,
+    .cpu_usage_ns = run.cg ? cg_cpu : NULL,
+    .kill_all = run.cg ? cg_kill_all : NULL,
+    .after_exit = run.cg ? cg_after_exit : NULL,
+    .data = &run,
+  };
+  struct al_error serr = { 0 };
+  int sret = al_supervise (&so, &r, &serr);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  close (out[0]);
+  close (errp[0]);
+  if (sret < 0)
+    snprintf (r.error, sizeof r.error, "%s", serr.msg);
+  (void) exec_errno; /* the init exits 126/127 itself: r has it */
+  r.id = run.id;
+  r.limits = &limits;
+
+  /* Whatever is left in the cgroup dies; cgroup and state go. */
+  al_cgroup_free (run.cg);
+  run.cg = NULL;
+  struct al_error derr = { 0 };
+  if (al_container_delete (o->root, run.id, true, NULL, &derr) < 0)
+    {
+      r.status = AL_RESULT_XX;
+      al_error_wrap (&derr, "clean up");
+      memcpy (r.error, derr.msg, sizeof r.error);
+    }
+  remove_box (run.box);
+  close (run.box_fd);
+  close (run.slot_fd);
+
+  clock_gettime (CLOCK_REALTIME, &r.end);
+  if (write_result (o, &r, err) < 0)
+    return AL_SANDBOX_EXIT_FAILURE;
+  if (o->verbose)
+    summary (&r);
+  if (r.status == AL_RESULT_XX && r.error[0])
+    {
+      al_error_reason (err, EIO, "%s", r.error);
+      return AL_SANDBOX_EXIT_FAILURE;
+    }
+  return al_result_exit_code (&r);
+}
+
+/* ----------------------------------------------------------------- gc */
+
+/* Whether the run that owns box (ROOT/~sandbox/ID) is alive: its
+ * supervisor holds the flock.  A missing box is not alive. */
+static bool
+box_alive (const char *box)
+{
+  cleanup_close int fd = open (box, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  return flock (fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+int
+al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, struct al_error *err)
+{
+  unsigned removed = 0;
+  struct al_state **states = NULL;
+  size_t n = 0, skipped = 0;
+  int ret = al_state_list (root, &states, &n, &skipped, err);
+  if (ret < 0)
+    return ret;
+  char dir[PATH_MAX], box[PATH_MAX];
+  snprintf (dir, sizeof dir, "%s/" SANDBOX_DIR, root);
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *id = states[i]->id;
+      if (strncmp (id, ID_PREFIX, strlen (ID_PREFIX)) != 0)
+        continue;
+      if (snprintf (box, sizeof box, "%s/%s", dir, id) >= (int) sizeof box || box_alive (box))
+        continue;
+      /* Its airlock is gone: so is the init (death signal), but delete
+       * --force kills whatever the cgroup still holds. */
+      struct al_error e = { 0 };
+      if (al_container_delete (root, id, true, NULL, &e) < 0)
+        {
+          al_log_warn (log, "sandbox gc: %s", e.msg);
+          continue;
+        }
+      remove_box (box);
+      removed++;
+    }
+  al_state_list_free (states);
+
+  /* Directories of runs that died before their state was written. */
+  cleanup_dir DIR *d = opendir (dir);
+  for (struct dirent *de; d && (de = readdir (d));)
+    {
+      if (strncmp (de->d_name, ID_PREFIX, strlen (ID_PREFIX)) != 0)
+        continue;
+      if (snprintf (box, sizeof box, "%s/%s", dir, de->d_name) >= (int) sizeof box)
+        continue;
+      struct al_state *st = NULL;
+      struct al_error e = { 0 };
+      if (box_alive (box) || al_state_load (root, de->d_name, &st, &e) == 0)
+        {
+          al_state_free (st);
+          continue;
+        }
+      remove_box (box);
+      removed++;
+    }
+  *ret_removed = removed;
+  return 0;
+}

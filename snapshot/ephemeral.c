@@ -1,0 +1,192 @@
+/* ephemeral.c — see ephemeral.h. */
+#include "config.h"
+
+#include "ephemeral.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "safepath.h"
+
+#define UPPER "upper"
+#define WORK "work"
+
+/* The host directories the default root shows, read-only below the
+ * sandbox's writes. */
+static const char *const system_dirs[] = {
+  "usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
+};
+
+static int
+mkdir_owned (int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid,
+             struct al_error *err)
+{
+  if (mkdirat (dir_fd, name, mode) < 0 && errno != EEXIST)
+    return al_error_set (err, errno, "mkdir `%s` in the sandbox's layer", name);
+  if (fchownat (dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0
+      || fchmodat (dir_fd, name, mode, 0) < 0)
+    return al_error_set (err, errno, "chown `%s` in the sandbox's layer", name);
+  return 0;
+}
+
+/* lower (host path) as an overlay on target, upper and work dirs named
+ * tag under the tmpfs layer_fd. */
+static int
+overlay (int layer_fd, const char *lower, const char *tag, int target_fd, uid_t uid, gid_t gid,
+         bool own_root, struct al_error *err)
+{
+  char upper[PATH_MAX], work[PATH_MAX], opts[3 * PATH_MAX + 64], l[AL_FD_PATH_MAX],
+      t[AL_FD_PATH_MAX];
+  snprintf (upper, sizeof upper, UPPER "/%s", tag);
+  snprintf (work, sizeof work, WORK "/%s", tag);
+  int r;
+  if ((r = mkdir_owned (layer_fd, upper, 0755, own_root ? uid : 0, own_root ? gid : 0, err)) < 0
+      || (r = mkdir_owned (layer_fd, work, 0700, 0, 0, err)) < 0)
+    return r;
+  /* Overlay takes paths; the layer's are reached through its fd. */
+  int n = snprintf (opts, sizeof opts, "lowerdir=%s,upperdir=%s/%s,workdir=%s/%s", lower,
+                    al_fd_path (layer_fd, l), upper, l, work);
+  if (n < 0 || (size_t) n >= sizeof opts || strpbrk (lower, ",:") != NULL)
+    return al_error_reason (err, EINVAL, "overlay on `%s`: the path cannot be an overlay lower "
+                            "(too long, or has `,` or `:`)", lower);
+  if (mount ("overlay", al_fd_path (target_fd, t), "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+    return al_error_set (err, errno, "overlay on `%s`", lower);
+  return 0;
+}
+
+static int
+bind_ro (const char *src, int target_fd, bool read_only, struct al_error *err)
+{
+  cleanup_close int tree
+      = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0)
+    return al_error_set (err, errno, "bind `%s`", src);
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
+                                         | (read_only ? MOUNT_ATTR_RDONLY : 0) };
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return al_error_set (err, errno, "bind `%s`: set read-only", src);
+  if (move_mount (tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return al_error_set (err, errno, "bind `%s`: attach", src);
+  return 0;
+}
+
+static int
+host_system_dirs (const struct al_ephemeral_opts *o, int layer_fd, int root_fd,
+                  struct al_error *err)
+{
+  for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
+    {
+      const char *name = system_dirs[i];
+      char host[PATH_MAX], link[PATH_MAX];
+      snprintf (host, sizeof host, "/%s", name);
+      struct stat sb;
+      if (lstat (host, &sb) < 0)
+        {
+          if (errno == ENOENT)
+            continue;
+          return al_error_set (err, errno, "host `%s`", host);
+        }
+      if (S_ISLNK (sb.st_mode))
+        {
+          ssize_t n = readlink (host, link, sizeof link - 1);
+          if (n < 0)
+            return al_error_set (err, errno, "readlink `%s`", host);
+          link[n] = '\0';
+          if (symlinkat (link, root_fd, name) < 0)
+            return al_error_set (err, errno, "symlink `%s` in the sandbox's root", host);
+          continue;
+        }
+      if (!S_ISDIR (sb.st_mode))
+        continue;
+      if (mkdirat (root_fd, name, 0755) < 0)
+        return al_error_set (err, errno, "mkdir `%s` in the sandbox's root", host);
+      cleanup_close int target = openat (root_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (target < 0)
+        return al_error_set (err, errno, "open `%s` in the sandbox's root", host);
+      int r = o->read_only ? bind_ro (host, target, true, err)
+                           : overlay (layer_fd, host, name, target, o->uid, o->gid, false, err);
+      if (r < 0)
+        return r;
+    }
+  return 0;
+}
+
+int
+al_ephemeral_mount (const struct al_ephemeral_opts *o, int parent_fd, const char *name,
+                    struct al_error *err)
+{
+  char data[128], d[AL_FD_PATH_MAX];
+  snprintf (data, sizeof data, "size=%llu,mode=0755,uid=%u,gid=%u",
+            (unsigned long long) o->size, (unsigned) o->uid, (unsigned) o->gid);
+  cleanup_close int dir = openat (parent_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0)
+    return al_error_set (err, errno, "open `%s`", name);
+  if (mount ("airlock", al_fd_path (dir, d), "tmpfs", MS_NOSUID | MS_NODEV, data) < 0)
+    return al_error_set (err, errno, "mount the sandbox's writable layer (tmpfs %s)", data);
+
+  /* By name again: the fd from before the mount is under it. */
+  cleanup_close int top = openat (parent_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (top < 0)
+    return al_error_set (err, errno, "open the sandbox's writable layer");
+  int r;
+  if ((r = mkdir_owned (top, UPPER, 0755, 0, 0, err)) < 0
+      || (r = mkdir_owned (top, WORK, 0700, 0, 0, err)) < 0
+      || (r = mkdir_owned (top, AL_EPHEMERAL_ROOT, 0755, o->uid, o->gid, err)) < 0)
+    return r;
+  cleanup_close int root = openat (top, AL_EPHEMERAL_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return al_error_set (err, errno, "open the sandbox's root");
+
+  if (o->lower == NULL)
+    return host_system_dirs (o, top, root, err);
+  struct stat sb;
+  if (stat (o->lower, &sb) < 0 || !S_ISDIR (sb.st_mode))
+    return al_error_set (err, errno ? errno : ENOTDIR, "--rootfs `%s`", o->lower);
+  if (o->read_only)
+    return bind_ro (o->lower, root, true, err);
+  return overlay (top, o->lower, AL_EPHEMERAL_ROOT, root, o->uid, o->gid, true, err);
+}
+
+int
+al_ephemeral_bind (int root_fd, const char *src, const char *dst, bool read_only, int userns_fd,
+                   struct al_error *err)
+{
+  struct stat sb;
+  if (stat (src, &sb) < 0)
+    return al_error_set (err, errno, "--bind `%s`", src);
+  if (al_path_escapes (dst))
+    return al_error_reason (err, EINVAL, "--bind `%s`: the destination climbs out of the root", dst);
+  cleanup_close int target = S_ISDIR (sb.st_mode)
+                                 ? al_safe_mkdir_p (root_fd, dst, 0755, 0, err)
+                                 : al_safe_create_file (root_fd, dst, 0644, 0, err);
+  if (target < 0)
+    return al_error_wrap (err, "--bind `%s`", src);
+
+  cleanup_close int tree
+      = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0)
+    return al_error_set (err, errno, "--bind `%s`", src);
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
+                                         | (read_only ? MOUNT_ATTR_RDONLY : 0) };
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return al_error_set (err, errno, "--bind `%s`: set its flags", src);
+  if (userns_fd >= 0)
+    {
+      /* Only the top mount: submounts on filesystems without idmap support
+       * keep their ids.  EINVAL: this filesystem cannot be idmapped. */
+      struct mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
+      if (mount_setattr (tree, "", AT_EMPTY_PATH, &idmap, sizeof idmap) < 0 && errno != EINVAL
+          && errno != EPERM)
+        return al_error_set (err, errno, "--bind `%s`: idmap", src);
+    }
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return al_error_set (err, errno, "--bind `%s`: attach to `%s`", src, dst);
+  return 0;
+}
