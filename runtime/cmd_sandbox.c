@@ -86,7 +86,7 @@ static struct argp_option run_options[] = {
     "host (the host's network: NOT isolated)",
     3 },
   { NULL, 0, NULL, 0, "Result:", 4 },
-  { "result", OPT_RESULT, "FILE", 0, "write the result record to FILE (JSON unless --result-format kv)", 4 },
+  { "result", OPT_RESULT, "FILE", 0, "write the result record to FILE (- for stdout, after the program's output; JSON unless --result-format kv)", 4 },
   { "result-format", OPT_RESULT_FORMAT, "FORMAT", 0, "json (default) or kv (isolate-style key:value)", 4 },
   { "verbose", 'v', NULL, 0, "print a one-line summary to stderr at the end", 4 },
   { NULL, 0, NULL, 0, NULL, 0 },
@@ -113,10 +113,11 @@ grow (void *v, size_t n, size_t size)
   return nv;
 }
 
+/* A bad option: one line, exit 125 (nothing exists yet). */
 static void
 fail (struct argp_state *state, const struct al_error *err)
 {
-  argp_failure (state, AL_SANDBOX_EXIT_FAILURE, 0, "%s", err->msg);
+  fprintf (stderr, "airlock: sandbox run: %s\n", err->msg);
   exit (AL_SANDBOX_EXIT_FAILURE);
 }
 
@@ -447,8 +448,14 @@ al_cmd_sandbox (struct al_cli *cli, int argc, char **argv, struct al_error *err)
   snprintf (name, sizeof name, "airlock sandbox %s", sub);
   argv[1] = name;
   if (strcmp (sub, "run") == 0)
-    return sandbox_run (cli, argc - 1, argv + 1, err);
+    {
+      cli->log.verb = "sandbox run";
+      return sandbox_run (cli, argc - 1, argv + 1, err);
+    }
   if (strcmp (sub, "gc") == 0)
-    return sandbox_gc (cli, argc - 1, argv + 1, err);
+    {
+      cli->log.verb = "sandbox gc";
+      return sandbox_gc (cli, argc - 1, argv + 1, err);
+    }
   return al_error_reason (err, EINVAL, "unknown command `%s` (use run or gc)", sub);
 }

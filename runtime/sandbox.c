@@ -573,7 +573,7 @@ compile_seccomp (const struct al_sandbox_opts *o, scmp_filter_ctx *ret, struct a
   struct al_seccomp *sc = NULL;
   r = al_config_parse_seccomp (buf, len, o->seccomp, &sc, err);
   if (r < 0)
-    return r;
+    return al_error_wrap (err, "--seccomp");
   r = al_seccomp_compile (sc, ret, err);
   al_seccomp_free (sc);
   if (r < 0)

@@ -812,6 +812,25 @@ format_time (const struct timespec *ts, char *buf, size_t size)
   snprintf (buf, size, "%s.%09ldZ", date, ts->tv_nsec);
 }
 
+/* path, atomically; "-" is our stdout. */
+static int
+write_record (const char *path, const char *text, size_t len, struct al_error *err)
+{
+  if (strcmp (path, "-") != 0)
+    return al_write_file_atomic (AT_FDCWD, path, text, len, 0644, err);
+  fflush (stdout);
+  for (size_t off = 0; off < len;)
+    {
+      ssize_t w = write (STDOUT_FILENO, text + off, len - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return al_error_set (err, errno, "write the result record to stdout");
+      off += (size_t) w;
+    }
+  return 0;
+}
+
 /* What the cgroup layer and the sandbox add to the record. */
 static int
 add_extra_json (const struct al_supervise_result *r, json_t *o)
@@ -882,7 +901,7 @@ al_result_write_json (const struct al_supervise_result *r, const char *path, str
     return al_error_set (err, ENOMEM, "serialise the result record");
   size_t len = strlen (text);
   text[len] = '\n'; /* json_dumps leaves room for the NUL: reuse it */
-  return al_write_file_atomic (AT_FDCWD, path, text, len + 1, 0644, err);
+  return write_record (path, text, len + 1, err);
 }
 
 int
@@ -950,5 +969,5 @@ al_result_write_kv (const struct al_supervise_result *r, const char *path, struc
     KV ("message:%s\n", message);
 #undef KV
 
-  return al_write_file_atomic (AT_FDCWD, path, buf, len, 0644, err);
+  return write_record (path, buf, len, err);
 }

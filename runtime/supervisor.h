@@ -144,7 +144,8 @@ const char *al_result_status_name (enum al_result_status s);
  * signal N, else the program's own status. */
 int al_result_exit_code (const struct al_supervise_result *r);
 
-/* Write r to path atomically (temp file, fsync, rename), mode 0644.
+/* Write r to path atomically (temp file, fsync, rename), mode 0644; path
+ * "-" writes it to stdout.
  *
  * JSON, one object:
  *   status "OK".."XX", message (absent for OK), exit_code (al_result_exit_code),
