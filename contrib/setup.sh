@@ -3,7 +3,8 @@
 #
 #   sh contrib/setup.sh [PREFIX]      (default prefix /usr/local)
 #
-# Also installs busybox-static (the demo root filesystem).  Builds out of
+# Also installs busybox-static (the root filesystem of the OCI examples and
+# the test fixture).  Builds out of
 # tree in build/, then `make install` puts airlock in PREFIX/sbin and its
 # man page in PREFIX/share/man/man8.
 set -eu
@@ -12,7 +13,7 @@ cd "$src"
 prefix=${1:-/usr/local}
 
 sh contrib/install-deps.sh --build
-# busybox-static: the root filesystem of the README's first container.
+# busybox-static: the OCI examples and tests/fixtures/make-bundle.sh.
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends busybox-static
 [ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || ./autogen.sh
