@@ -837,6 +837,51 @@ al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, stru
       remove_box (box);
       removed++;
     }
+  /* cgroups of runs that died before their state was written (or whose
+   * state is gone): sandbox leaves only, checked before any kill. */
+  struct al_cgroup_host *host = NULL;
+  struct al_error herr = { 0 };
+  if (al_cgroup_host_detect (AL_CGROUP_DEFAULT_PARENT, &host, &herr) == 0)
+    {
+      static const char *const probe[] = { "pids", "memory", "cpu", "freezer" };
+      for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++)
+        {
+          const char *mnt = al_cgroup_host_mount (host, probe[k]);
+          char pdir[PATH_MAX];
+          if (mnt == NULL
+              || snprintf (pdir, sizeof pdir, "%s%s", mnt, al_cgroup_host_parent (host))
+                     >= (int) sizeof pdir)
+            continue;
+          cleanup_dir DIR *cd = opendir (pdir);
+          for (struct dirent *de; cd && (de = readdir (cd));)
+            {
+              if (strncmp (de->d_name, ID_PREFIX, strlen (ID_PREFIX)) != 0
+                  || snprintf (box, sizeof box, "%s/%s", dir, de->d_name) >= (int) sizeof box)
+                continue;
+              struct al_state *st = NULL;
+              struct al_error e = { 0 };
+              if (box_alive (box) || al_state_load (root, de->d_name, &st, &e) == 0)
+                {
+                  al_state_free (st);
+                  continue;
+                }
+              char path[PATH_MAX];
+              struct al_cgroup *cg = NULL;
+              if (snprintf (path, sizeof path, "%s/%s", al_cgroup_host_parent (host), de->d_name)
+                      >= (int) sizeof path
+                  || al_cgroup_open (host, path, AL_CGROUP_OWNED, &cg, &e) < 0)
+                continue;
+              if (al_cgroup_check_killable (cg, &e) < 0 || al_cgroup_kill_all (cg, &e) < 0
+                  || al_cgroup_remove (cg, &e) < 0)
+                al_log_warn (log, "sandbox gc: %s", e.msg);
+              else
+                removed++;
+              al_cgroup_free (cg);
+            }
+        }
+      al_cgroup_host_free (host);
+    }
+
   *ret_removed = removed;
   return 0;
 }
