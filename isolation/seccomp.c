@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -648,5 +651,30 @@ al_seccomp_default_profile (scmp_filter_ctx *ret_ctx, struct al_error *err)
     }
 
   *ret_ctx = al_steal_ptr (&ctx);
+  return 0;
+}
+
+#ifndef AL_SECCOMP_GEN
+#include "seccomp_default_bpf.h"
+
+const struct sock_fprog *
+al_seccomp_default_bpf (void)
+{
+  static const struct sock_fprog prog = {
+    .len = sizeof default_bpf_insns / sizeof default_bpf_insns[0],
+    .filter = (struct sock_filter *) default_bpf_insns,
+  };
+  return &prog;
+}
+#endif
+
+int
+al_seccomp_load_bpf (const struct sock_fprog *prog, struct al_error *err)
+{
+  if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
+    return al_error_set (err, errno, errno == EACCES ? "load seccomp filter (without "
+                                                       "CAP_SYS_ADMIN, no_new_privs must be set "
+                                                       "first)"
+                                                     : "load seccomp filter");
   return 0;
 }

@@ -114,4 +114,13 @@ int al_seccomp_send_listener (const char *listener_path, int notify_fd, pid_t pi
  * Loading it needs no_new_privs or CAP_SYS_ADMIN, as above. */
 int al_seccomp_default_profile (scmp_filter_ctx *ret_ctx, struct al_error *err);
 
+/* The same profile as a BPF program compiled at build time (seccomp_gen.c),
+ * for the sandbox's hot path: no libseccomp work at run time. */
+struct sock_fprog;
+const struct sock_fprog *al_seccomp_default_bpf (void);
+
+/* Load a BPF program into the calling thread (seccomp(2), no flags);
+ * needs no_new_privs or CAP_SYS_ADMIN. */
+int al_seccomp_load_bpf (const struct sock_fprog *prog, struct al_error *err);
+
 #endif

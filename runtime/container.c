@@ -400,6 +400,7 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
         .bundle_is_cwd = o->bundle_is_cwd,
         .stdio = o->stdio,
         .filter = o->filter,
+        .bpf = o->bpf,
         .parent_pidfd = parent_pidfd,
       };
       al_init_run (&ctx);

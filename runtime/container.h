@@ -17,6 +17,8 @@
 #include "error.h"
 #include "log.h"
 
+struct sock_fprog;
+
 struct al_create_opts
 {
   const char *root;       /* state directory */
@@ -37,6 +39,7 @@ struct al_create_opts
                           inherits (see al_init_ctx.bundle_is_cwd) */
   const int *stdio;    /* the init's fds 0, 1, 2 (-1: ours), or NULL */
   void *filter;        /* compiled seccomp filter when the config has none */
+  const struct sock_fprog *bpf; /* or a BPF program to load (built-in profile) */
   bool die_with_parent; /* the init and its namespace die with the caller */
   /* Called in the caller once the init exists (cgroup entered, id maps
    * written) and before it sets up: network, root layers.  A failure

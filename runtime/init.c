@@ -306,6 +306,8 @@ al_proc_setup (const struct al_proc_setup *s, char *exe, size_t exe_size, char *
   scmp_filter_ctx load = filter ? filter : sc == NULL ? s->filter : NULL;
   if (load && (p->no_new_privileges || !sc) && (ret = load_seccomp (s, load, err)) < 0)
     return ret;
+  if (!sc && !load && s->bpf && (ret = al_seccomp_load_bpf (s->bpf, err)) < 0)
+    return ret;
 
   /* CVE-2024-21626: nothing of the host survives the execve but 0-2 and
    * the fds the caller asked to preserve. */
@@ -430,6 +432,7 @@ al_init_run (const struct al_init_ctx *ctx)
         .preserve_fds = ctx->preserve_fds,
         .keep_fd = ctx->fifo_fd,
         .filter = ctx->filter,
+        .bpf = ctx->bpf,
       };
       if (al_proc_setup (&s, exe, sizeof exe, &env, &err) < 0)
         goto fail;

@@ -34,6 +34,8 @@
 #include "error.h"
 #include "oci_config.h"
 
+struct sock_fprog;
+
 enum al_sync_type
 {
   AL_SYNC_GO = 1,
@@ -64,8 +66,10 @@ struct al_proc_setup
   int preserve_fds;                 /* fds 3 .. 3+N-1 survive */
   int keep_fd;                      /* one more fd kept until exec, or -1 */
   void *filter;                     /* a compiled scmp_filter_ctx loaded when
-                                       the config has no linux.seccomp (the
-                                       sandbox's default profile), or NULL */
+                                       the config has no linux.seccomp (a
+                                       sandbox's --seccomp FILE), or NULL */
+  const struct sock_fprog *bpf;     /* or a BPF program (the sandbox's
+                                       built-in profile), or NULL */
 };
 
 /* On success exe holds the resolved path of process->args[0] and *ret_env
@@ -91,6 +95,7 @@ struct al_init_ctx
                           which the user namespace may not traverse */
   const int *stdio;    /* fds dup'ed onto 0, 1, 2 first (-1: keep), or NULL */
   void *filter;        /* see al_proc_setup.filter */
+  const struct sock_fprog *bpf; /* see al_proc_setup.bpf */
   int parent_pidfd;    /* >= 0: the init dies with this process (PDEATHSIG
                           set after the last credential change, then the
                           parent checked still alive), kept until exec */

@@ -564,7 +564,7 @@ compile_seccomp (const struct al_sandbox_opts *o, scmp_filter_ctx *ret, struct a
   if (o->seccomp && strcmp (o->seccomp, "unconfined") == 0)
     return 0;
   if (o->seccomp == NULL)
-    return al_seccomp_default_profile (ret, err);
+    return 0; /* the built-in profile, compiled at build time */
   cleanup_free char *buf = NULL;
   size_t len = 0;
   int r = al_read_file (AT_FDCWD, o->seccomp, AL_CONFIG_MAX_BYTES, &buf, &len, err);
@@ -688,6 +688,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         .bundle_is_cwd = true,
         .stdio = stdio,
         .filter = filter,
+        .bpf = o->seccomp == NULL ? al_seccomp_default_bpf () : NULL,
         .die_with_parent = true,
         .before_go = before_go,
         .data = &run,

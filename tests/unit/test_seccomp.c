@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <linux/filter.h>
 #include <linux/keyctl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1433,4 +1434,51 @@ Test (seccomp, default_profile_shape)
   cr_assert_eq (seccomp_arch_exist (ctx, SCMP_ARCH_X32), 0);
 #endif
   seccomp_release (ctx);
+}
+
+/* The sandbox loads the profile compiled at build time: it must be exactly
+ * what libseccomp makes of al_seccomp_default_profile() now. */
+Test (seccomp_default, build_time_bpf_is_the_profile)
+{
+  struct al_error err = { 0 };
+  scmp_filter_ctx ctx = NULL;
+  cr_assert_eq (al_seccomp_default_profile (&ctx, &err), 0, "%s", err.msg);
+  int fd = memfd_create ("bpf", MFD_CLOEXEC);
+  cr_assert_geq (fd, 0);
+  cr_assert_eq (seccomp_export_bpf (ctx, fd), 0);
+  seccomp_release (ctx);
+  off_t len = lseek (fd, 0, SEEK_END);
+  const struct sock_fprog *prog = al_seccomp_default_bpf ();
+  cr_assert_eq ((size_t) len, prog->len * sizeof (struct sock_filter),
+                "libseccomp exports %lld bytes, the build-time program has %u instructions",
+                (long long) len, prog->len);
+  unsigned char *buf = malloc ((size_t) len);
+  cr_assert_eq (pread (fd, buf, (size_t) len, 0), len);
+  cr_assert_eq (memcmp (buf, prog->filter, (size_t) len), 0, "the build-time program is stale");
+  free (buf);
+  close (fd);
+}
+
+/* Loaded raw, it denies what the profile denies, with EPERM. */
+Test (seccomp_default, build_time_bpf_denies_with_eperm)
+{
+  pid_t pid = fork ();
+  cr_assert_geq (pid, 0);
+  if (pid == 0)
+    {
+      struct al_error err = { 0 };
+      if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+          || al_seccomp_load_bpf (al_seccomp_default_bpf (), &err) < 0)
+        _exit (10);
+      if (syscall (SYS_keyctl, KEYCTL_GET_KEYRING_ID, -1, 0) != -1 || errno != EPERM)
+        _exit (11);
+      if (unshare (CLONE_NEWUSER) != -1 || errno != EPERM)
+        _exit (12);
+      if (getpid () <= 0)
+        _exit (13);
+      _exit (0);
+    }
+  int st;
+  cr_assert_eq (waitpid (pid, &st, 0), pid);
+  cr_assert (WIFEXITED (st) && WEXITSTATUS (st) == 0, "child status %#x", st);
 }
