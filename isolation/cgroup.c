@@ -2554,6 +2554,35 @@ al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_stats,
   return 0;
 }
 
+int
+al_cgroup_usage (const struct al_cgroup *cg, struct al_cgroup_stats *st, struct al_error *err)
+{
+  memset (st, 0, sizeof *st);
+  const struct al_cgroup_host *h = cg->host;
+  int r = 0;
+  int idx = h->where[AL_CG_PIDS];
+  if (idx >= 0 && cg->fd[idx] >= 0)
+    {
+      r = al_cg_read_u64 (cg->fd[idx], "pids.current", &st->pids_current, err);
+      st->has_pids = r == 0;
+    }
+  idx = h->where[AL_CG_CPUACCT];
+  if (r == 0 && idx >= 0 && cg->fd[idx] >= 0)
+    r = al_cg_read_u64 (cg->fd[idx], "cpuacct.usage", &st->cpu_usage_ns, err);
+  else if (r == 0 && h->unified >= 0 && cg->fd[h->unified] >= 0)
+    {
+      uint64_t usec = 0;
+      r = al_cg_read_key (cg->fd[h->unified], "cpu.stat", "usage_usec", &usec, err);
+      st->cpu_usage_ns = usec * 1000;
+    }
+  else
+    return r < 0 ? al_error_wrap (err, "usage of cgroup `%s`", cg->path) : 0;
+  st->has_cpu = r == 0;
+  if (r < 0)
+    return al_error_wrap (err, "usage of cgroup `%s`", cg->path);
+  return 0;
+}
+
 /* ------------------------------------------------------------ oom watch */
 
 int

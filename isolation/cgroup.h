@@ -284,6 +284,11 @@ struct al_cgroup_stats
 int al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_stats,
                      struct al_error *err);
 
+/* Just CPU time and pids.current (one file each), for polling: the rest of
+ * *st is zero. */
+int al_cgroup_usage (const struct al_cgroup *cg, struct al_cgroup_stats *st,
+                     struct al_error *err);
+
 /* An fd (O_NONBLOCK, O_CLOEXEC; the caller closes it) that turns readable
  * when the memory controller has news for the cgroup: v1 an eventfd
  * registered on memory.oom_control through cgroup.event_control (it also

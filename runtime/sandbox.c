@@ -447,7 +447,7 @@ cg_cpu (void *data, uint64_t *ret_ns)
   struct run *run = data;
   struct al_cgroup_stats st;
   struct al_error e = { 0 };
-  if (al_cgroup_stats (run->cg, &st, &e) < 0 || !st.has_cpu)
+  if (al_cgroup_usage (run->cg, &st, &e) < 0 || !st.has_cpu)
     return -1;
   if (st.has_pids && st.pids_current > run->pids_peak)
     run->pids_peak = st.pids_current;
@@ -719,7 +719,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
   /* What the init spent setting up is airlock's, not the program's. */
   struct al_cgroup_stats base;
   struct al_error berr = { 0 };
-  if (run.cg && al_cgroup_stats (run.cg, &base, &berr) == 0 && base.has_cpu)
+  if (run.cg && al_cgroup_usage (run.cg, &base, &berr) == 0 && base.has_cpu)
     run.cpu_base_ns = base.cpu_usage_ns;
 
   struct al_supervise_opts so = {
