@@ -15,6 +15,12 @@ test="busybox-static clang libclang-rt-14-dev valgrind"
 test="$test podman conmon netavark containerd"
 # make check-vm (tests/vm): a pure cgroup-v2 guest booting Debian's kernel.
 test="$test qemu-system-x86 linux-image-amd64 cpio"
+# tests/integration/test_sandbox*: Debian's python3 is a program run inside
+# sandboxes (the host's system directories are their default root);
+# util-linux gives them unshare, setsid and script.
+test="$test python3 util-linux"
+# make bench: the runtimes airlock is measured against.
+test="$test crun runc bubblewrap"
 
 pkgs=$build
 [ "${1:-}" = "--build" ] || pkgs="$pkgs $test"
