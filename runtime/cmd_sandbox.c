@@ -225,7 +225,6 @@ parse_run (int key, char *arg, struct argp_state *state)
   struct run_args *a = state->input;
   struct al_sandbox_opts *o = &a->o;
   struct al_error err = { 0 };
-  uint64_t v;
   int r = 0;
 
   switch (key)
@@ -272,17 +271,18 @@ parse_run (int key, char *arg, struct argp_state *state)
       r = al_parse_uint ("--pids", arg, 1, INT32_MAX, &o->pids, &err);
       break;
     case OPT_CPUS:
-      r = al_parse_size ("--cpus", arg, &v, &err); /* a plain number */
-      if (r == 0)
-        {
-          double cpus = strtod (arg, NULL);
+      {
+        /* A plain decimal number of CPUs: "2", "0.5". */
+        char *end;
+        double cpus = strtod (arg, &end);
+        if (strspn (arg, "0123456789.") != strlen (arg) || *end != '\0' || cpus < 0.001
+            || cpus > 100000)
+          r = al_error_reason (&err, EINVAL, "--cpus `%s`: use a number of CPUs above 0, e.g. 0.5",
+                               arg);
+        else
           o->cpus_milli = (uint64_t) (cpus * 1000 + 0.5);
-          if (strspn (arg, "0123456789.") != strlen (arg) || o->cpus_milli == 0)
-            r = al_error_reason (&err, EINVAL, "--cpus `%s`: use a number of CPUs above 0, e.g. 0.5", arg);
-        }
-      else
-        r = al_error_reason (&err, EINVAL, "--cpus `%s`: use a number of CPUs above 0, e.g. 0.5", arg);
-      break;
+        break;
+      }
     case OPT_CPU_TIME:
       r = al_parse_duration ("--cpu-time", arg, &o->cpu_ms, &err);
       break;
