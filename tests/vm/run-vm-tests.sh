@@ -233,6 +233,8 @@ add_module () {
 add_module crc32c_generic
 add_module overlay
 add_module btrfs
+# veth: sandbox run --network private.
+add_module veth
 : > "$root/lib/modules/$kver/load-order"
 for m in $modorder; do
   base=$(basename "$m")
