@@ -16,6 +16,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -488,17 +489,17 @@ al_seccomp_send_listener (const char *listener_path, int notify_fd, pid_t pid, c
  * do not exist on an architecture, are skipped there. */
 /* clang-format off */
 static const char *const default_allowed[] = {
-  /* files and directories */
-  "access", "chdir", "chmod", "chown", "chown32", "close", "close_range", "copy_file_range",
-  "creat", "dup", "dup2", "dup3", "faccessat", "faccessat2", "fadvise64", "fadvise64_64",
-  "fallocate", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat",
+  /* files and directories (chmod, open and mknod are conditional, below) */
+  "access", "chdir", "chown", "chown32", "close", "close_range", "copy_file_range",
+  "dup", "dup2", "dup3", "faccessat", "faccessat2", "fadvise64", "fadvise64_64",
+  "fallocate", "fchdir", "fchown", "fchown32", "fchownat",
   "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fremovexattr",
   "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate",
   "ftruncate64", "futimesat", "getcwd", "getdents", "getdents64", "getxattr", "getxattrat",
   "lchown", "lchown32", "lgetxattr", "link", "linkat", "listxattr", "listxattrat", "llistxattr",
   "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "mkdir", "mkdirat",
-  "mknod", "mknodat", "name_to_handle_at", "newfstatat", "oldfstat", "oldlstat", "oldstat",
-  "open", "openat", "openat2", "pipe", "pipe2", "pread64", "preadv", "preadv2", "pwrite64",
+  "name_to_handle_at", "newfstatat", "oldfstat", "oldlstat", "oldstat",
+  "pipe", "pipe2", "pread64", "preadv", "preadv2", "pwrite64",
   "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "removexattr",
   "removexattrat", "rename", "renameat", "renameat2", "rmdir", "sendfile", "sendfile64",
   "setxattr", "setxattrat", "splice", "stat", "stat64", "statfs", "statfs64", "statx",
@@ -627,6 +628,37 @@ al_seccomp_default_profile (scmp_filter_ctx *ret_ctx, struct al_error *err)
       = SCMP_CMP64 (CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ, CLONE_NAMESPACE_FLAGS, 0);
   if ((r = default_rule (ctx, SCMP_ACT_ALLOW, "clone", 1, &no_namespaces, err)) < 0
       || (r = default_rule (ctx, SCMP_ACT_ERRNO (ENOSYS), "clone3", 0, NULL, err)) < 0)
+    return r;
+
+  /* No setuid or setgid file is made in the sandbox (a writable --bind is
+     idmapped: the sandbox's root writes as the source's owner there):
+     chmod, creat and mknod with those bits fail, and so does open with
+     O_CREAT or O_TMPFILE and those bits in its mode.  openat2 hides its
+     mode in a struct: ENOSYS, so libc and programs fall back to openat. */
+  static const struct
+  {
+    const char *name;
+    int mode_arg;  /* the mode's argument index */
+    int flags_arg; /* open's flags, or -1 */
+  } mode_calls[] = {
+    { "chmod", 1, -1 },  { "fchmod", 1, -1 },  { "fchmodat", 2, -1 }, { "fchmodat2", 2, -1 },
+    { "creat", 1, -1 },  { "mknod", 1, -1 },   { "mknodat", 2, -1 },  { "open", 2, 1 },
+    { "openat", 3, 2 },
+  };
+  for (size_t i = 0; i < sizeof mode_calls / sizeof mode_calls[0]; i++)
+    {
+      struct scmp_arg_cmp plain = SCMP_CMP64 ((unsigned) mode_calls[i].mode_arg,
+                                              SCMP_CMP_MASKED_EQ, S_ISUID | S_ISGID, 0);
+      if ((r = default_rule (ctx, SCMP_ACT_ALLOW, mode_calls[i].name, 1, &plain, err)) < 0)
+        return r;
+      if (mode_calls[i].flags_arg < 0)
+        continue;
+      struct scmp_arg_cmp no_create = SCMP_CMP64 ((unsigned) mode_calls[i].flags_arg,
+                                                  SCMP_CMP_MASKED_EQ, O_CREAT | O_TMPFILE, 0);
+      if ((r = default_rule (ctx, SCMP_ACT_ALLOW, mode_calls[i].name, 1, &no_create, err)) < 0)
+        return r;
+    }
+  if ((r = default_rule (ctx, SCMP_ACT_ERRNO (ENOSYS), "openat2", 0, NULL, err)) < 0)
     return r;
 
   for (size_t i = 0; i < sizeof default_personas / sizeof default_personas[0]; i++)

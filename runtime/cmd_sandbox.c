@@ -82,8 +82,8 @@ static struct argp_option run_options[] = {
   { "seccomp", OPT_SECCOMP, "FILE|unconfined", 0,
     "an OCI seccomp profile (LinuxSeccomp JSON) instead of the built-in one, or none", 3 },
   { "network", OPT_NETWORK, "MODE", 0,
-    "none (default: own namespace, lo down), loopback (lo up), private (veth on a /30, no NAT), "
-    "host (the host's network: NOT isolated)",
+    "none (default: own namespace, lo down), loopback (lo up), private (veth on a /30, no NAT; "
+    "the host's own services on 0.0.0.0 are reachable), host (the host's network: NOT isolated)",
     3 },
   { NULL, 0, NULL, 0, "Result:", 4 },
   { "result", OPT_RESULT, "FILE", 0, "write the result record to FILE (- for stdout, after the program's output; JSON unless --result-format kv)", 4 },

@@ -401,6 +401,7 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
         .stdio = o->stdio,
         .filter = o->filter,
         .bpf = o->bpf,
+        .new_session = o->new_session,
         .parent_pidfd = parent_pidfd,
       };
       al_init_run (&ctx);

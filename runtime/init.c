@@ -418,6 +418,11 @@ al_init_run (const struct al_init_ctx *ctx)
   if (al_sync_recv (ctx->sync_fd, &msg, NULL, &err) < 0 || msg.type != AL_SYNC_GO)
     _exit (1);
   pid_t host_pid = msg.pid;
+  if (ctx->new_session && setsid () < 0)
+    {
+      al_error_set (&err, errno, "setsid");
+      goto fail;
+    }
 
   if (setup_container (ctx, host_pid, &err) < 0)
     goto fail;

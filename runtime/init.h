@@ -96,6 +96,8 @@ struct al_init_ctx
   const int *stdio;    /* fds dup'ed onto 0, 1, 2 first (-1: keep), or NULL */
   void *filter;        /* see al_proc_setup.filter */
   const struct sock_fprog *bpf; /* see al_proc_setup.bpf */
+  bool new_session;    /* setsid(): no controlling terminal (TIOCSTI cannot
+                          reach the caller's), its own process group */
   int parent_pidfd;    /* >= 0: the init dies with this process (PDEATHSIG
                           set after the last credential change, then the
                           parent checked still alive), kept until exec */

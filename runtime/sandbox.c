@@ -48,7 +48,6 @@
 extern char **environ;
 
 #define SANDBOX_DIR "~sandbox"
-#define SLOTS_DIR "~slots"
 #define LAYERS "layers"
 #define ID_PREFIX "sb-"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -96,8 +95,8 @@ id_file_uses (const char *path, uint64_t lo, uint64_t hi)
 static int
 take_slot (struct run *run, struct al_error *err)
 {
-  char dir[PATH_MAX];
-  snprintf (dir, sizeof dir, "%s/" SLOTS_DIR, run->o->root);
+  /* Host-wide, whatever --root says: a slot is a uid range and a subnet. */
+  const char *dir = AL_SANDBOX_SLOTS_DIR;
   int r = al_mkdir_p (AT_FDCWD, dir, 0700, err);
   if (r < 0)
     return r;
@@ -388,7 +387,7 @@ build_root (struct run *run, struct al_error *err)
     return al_error_set (err, errno, "open the sandbox's root");
   for (size_t i = 0; i < o->n_binds; i++)
     if ((r = al_ephemeral_bind (root, o->binds[i].src, o->binds[i].dst, o->binds[i].read_only,
-                                userns, err))
+                                userns, run->uid_base, run->uid_base, err))
         < 0)
       return r;
   return 0;
@@ -690,6 +689,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         .filter = filter,
         .bpf = o->seccomp == NULL ? al_seccomp_default_bpf () : NULL,
         .die_with_parent = true,
+        .new_session = true,
         .before_go = before_go,
         .data = &run,
         .ret_cgroup = &run.cg,
@@ -820,13 +820,19 @@ al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, stru
     }
   al_state_list_free (states);
 
-  /* Directories of runs that died before their state was written. */
+  /* Runs that died before their state was written (or after it was
+   * removed): their directory is still here, and maybe their cgroup.  Only
+   * ids of this root's directories are looked at, so another root's live
+   * sandboxes are never touched. */
+  struct al_cgroup_host *host = NULL;
+  struct al_error herr = { 0 };
+  if (al_cgroup_host_detect (AL_CGROUP_DEFAULT_PARENT, &host, &herr) < 0)
+    host = NULL;
   cleanup_dir DIR *d = opendir (dir);
   for (struct dirent *de; d && (de = readdir (d));)
     {
-      if (strncmp (de->d_name, ID_PREFIX, strlen (ID_PREFIX)) != 0)
-        continue;
-      if (snprintf (box, sizeof box, "%s/%s", dir, de->d_name) >= (int) sizeof box)
+      if (strncmp (de->d_name, ID_PREFIX, strlen (ID_PREFIX)) != 0
+          || snprintf (box, sizeof box, "%s/%s", dir, de->d_name) >= (int) sizeof box)
         continue;
       struct al_state *st = NULL;
       struct al_error e = { 0 };
@@ -835,53 +841,26 @@ al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, stru
           al_state_free (st);
           continue;
         }
+      char path[PATH_MAX];
+      struct al_cgroup *cg = NULL;
+      if (host
+          && snprintf (path, sizeof path, "%s/%s", al_cgroup_host_parent (host), de->d_name)
+                 < (int) sizeof path
+          && al_cgroup_open (host, path, AL_CGROUP_OWNED, &cg, &e) == 0)
+        {
+          if (al_cgroup_check_killable (cg, &e) < 0 || al_cgroup_kill_all (cg, &e) < 0
+              || al_cgroup_remove (cg, &e) < 0)
+            {
+              al_log_warn (log, "sandbox gc: %s", e.msg);
+              al_cgroup_free (cg);
+              continue;
+            }
+          al_cgroup_free (cg);
+        }
       remove_box (box);
       removed++;
     }
-  /* cgroups of runs that died before their state was written (or whose
-   * state is gone): sandbox leaves only, checked before any kill. */
-  struct al_cgroup_host *host = NULL;
-  struct al_error herr = { 0 };
-  if (al_cgroup_host_detect (AL_CGROUP_DEFAULT_PARENT, &host, &herr) == 0)
-    {
-      static const char *const probe[] = { "pids", "memory", "cpu", "freezer" };
-      for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++)
-        {
-          const char *mnt = al_cgroup_host_mount (host, probe[k]);
-          char pdir[PATH_MAX];
-          if (mnt == NULL
-              || snprintf (pdir, sizeof pdir, "%s%s", mnt, al_cgroup_host_parent (host))
-                     >= (int) sizeof pdir)
-            continue;
-          cleanup_dir DIR *cd = opendir (pdir);
-          for (struct dirent *de; cd && (de = readdir (cd));)
-            {
-              if (strncmp (de->d_name, ID_PREFIX, strlen (ID_PREFIX)) != 0
-                  || snprintf (box, sizeof box, "%s/%s", dir, de->d_name) >= (int) sizeof box)
-                continue;
-              struct al_state *st = NULL;
-              struct al_error e = { 0 };
-              if (box_alive (box) || al_state_load (root, de->d_name, &st, &e) == 0)
-                {
-                  al_state_free (st);
-                  continue;
-                }
-              char path[PATH_MAX];
-              struct al_cgroup *cg = NULL;
-              if (snprintf (path, sizeof path, "%s/%s", al_cgroup_host_parent (host), de->d_name)
-                      >= (int) sizeof path
-                  || al_cgroup_open (host, path, AL_CGROUP_OWNED, &cg, &e) < 0)
-                continue;
-              if (al_cgroup_check_killable (cg, &e) < 0 || al_cgroup_kill_all (cg, &e) < 0
-                  || al_cgroup_remove (cg, &e) < 0)
-                al_log_warn (log, "sandbox gc: %s", e.msg);
-              else
-                removed++;
-              al_cgroup_free (cg);
-            }
-        }
-      al_cgroup_host_free (host);
-    }
+  al_cgroup_host_free (host);
 
   *ret_removed = removed;
   return 0;

@@ -26,9 +26,10 @@
  * the run's state, cgroup and directory are removed, and the result is
  * written.
  *
- * Slots: a run holds an flock on ROOT/~slots/N for its life; N picks its
- * uid/gid range (AL_SANDBOX_UID_BASE + N * 65536) and its private subnet.
- * No lock is shared between runs, so any number start at once.
+ * Slots: a run holds an flock on AL_SANDBOX_SLOTS_DIR/N for its life (one
+ * set for the host, whatever --root says); N picks its uid/gid range
+ * (AL_SANDBOX_UID_BASE + N * 65536), its private subnet and its host-side
+ * link.  No lock is shared between runs, so any number start at once.
  *
  * Exit code: al_result_exit_code (the program's status, 128+N, 124 for a
  * timeout), 126/127 when the program cannot be exec'd (found, but not
@@ -49,6 +50,7 @@
 #define AL_SANDBOX_IDS 65536u           /* ids per sandbox */
 #define AL_SANDBOX_SLOTS 4096u
 #define AL_SANDBOX_EXIT_FAILURE 125
+#define AL_SANDBOX_SLOTS_DIR "/run/airlock/~slots" /* host-wide, any --root */
 
 enum al_sandbox_network
 {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -154,20 +155,36 @@ al_ephemeral_mount (const struct al_ephemeral_opts *o, int parent_fd, const char
   return overlay (top, o->lower, AL_EPHEMERAL_ROOT, root, o->uid, o->gid, true, err);
 }
 
+static int
+make_target (int root_fd, const char *dst, bool dir, struct al_error *err)
+{
+  return dir ? al_safe_mkdir_p (root_fd, dst, 0755, 0, err)
+             : al_safe_create_file (root_fd, dst, 0644, 0, err);
+}
+
 int
 al_ephemeral_bind (int root_fd, const char *src, const char *dst, bool read_only, int userns_fd,
-                   struct al_error *err)
+                   uid_t uid, gid_t gid, struct al_error *err)
 {
   struct stat sb;
   if (stat (src, &sb) < 0)
     return al_error_set (err, errno, "--bind `%s`", src);
   if (al_path_escapes (dst))
     return al_error_reason (err, EINVAL, "--bind `%s`: the destination climbs out of the root", dst);
-  cleanup_close int target = S_ISDIR (sb.st_mode)
-                                 ? al_safe_mkdir_p (root_fd, dst, 0755, 0, err)
-                                 : al_safe_create_file (root_fd, dst, 0644, 0, err);
+  cleanup_close int target = make_target (root_fd, dst, S_ISDIR (sb.st_mode), err);
   if (target < 0)
-    return al_error_wrap (err, "--bind `%s`", src);
+  {
+    /* Inside an earlier idmapped bind our uid 0 has no mapping
+     * (EOVERFLOW): make it as the sandbox's root, which that bind maps. */
+    if (err->errnum != EOVERFLOW)
+      return al_error_wrap (err, "--bind `%s`", src);
+    int olduid = setfsuid (uid), oldgid = setfsgid (gid);
+    target = make_target (root_fd, dst, S_ISDIR (sb.st_mode), err);
+    setfsuid ((uid_t) olduid);
+    setfsgid ((gid_t) oldgid);
+    if (target < 0)
+      return al_error_wrap (err, "--bind `%s`", src);
+  }
 
   cleanup_close int tree
       = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);

@@ -56,8 +56,10 @@ struct al_ephemeral_opts
 int al_ephemeral_mount (const struct al_ephemeral_opts *o, int parent_fd, const char *name,
                         struct al_error *err);
 
-/* root_fd: an fd of the root built above.  dst is inside it. */
+/* root_fd: an fd of the root built above.  dst is inside it; it is made
+ * as uid:gid (the sandbox's root) where our own ids have no mapping (inside
+ * an earlier idmapped bind). */
 int al_ephemeral_bind (int root_fd, const char *src, const char *dst, bool read_only,
-                       int userns_fd, struct al_error *err);
+                       int userns_fd, uid_t uid, gid_t gid, struct al_error *err);
 
 #endif
