@@ -2555,7 +2555,8 @@ al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_stats,
 }
 
 int
-al_cgroup_usage (const struct al_cgroup *cg, struct al_cgroup_stats *st, struct al_error *err)
+al_cgroup_usage (const struct al_cgroup *cg, bool memory, struct al_cgroup_stats *st,
+                 struct al_error *err)
 {
   memset (st, 0, sizeof *st);
   const struct al_cgroup_host *h = cg->host;
@@ -2578,6 +2579,20 @@ al_cgroup_usage (const struct al_cgroup *cg, struct al_cgroup_stats *st, struct 
   else
     return r < 0 ? al_error_wrap (err, "usage of cgroup `%s`", cg->path) : 0;
   st->has_cpu = r == 0;
+  if (r < 0)
+    return al_error_wrap (err, "usage of cgroup `%s`", cg->path);
+  if (!memory)
+    return 0;
+  idx = h->where[AL_CG_MEMORY];
+  if (idx < 0 || cg->fd[idx] < 0)
+    return 0;
+  bool v2 = h->h[idx].v2;
+  r = al_cg_read_u64 (cg->fd[idx], v2 ? "memory.peak" : "memory.max_usage_in_bytes",
+                      &st->memory_peak, err);
+  st->has_memory_peak = r == 0;
+  if (r == 0 || r == -ENOENT)
+    r = al_cgroup_oom_kills (cg, &st->oom_kills, err);
+  st->has_memory = r == 0;
   if (r < 0)
     return al_error_wrap (err, "usage of cgroup `%s`", cg->path);
   return 0;

@@ -284,9 +284,9 @@ struct al_cgroup_stats
 int al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_stats,
                      struct al_error *err);
 
-/* Just CPU time and pids.current (one file each), for polling: the rest of
- * *st is zero. */
-int al_cgroup_usage (const struct al_cgroup *cg, struct al_cgroup_stats *st,
+/* Just CPU time and pids.current (one file each), for polling; with memory
+ * also the memory peak and the OOM-kill count.  The rest of *st is zero. */
+int al_cgroup_usage (const struct al_cgroup *cg, bool memory, struct al_cgroup_stats *st,
                      struct al_error *err);
 
 /* An fd (O_NONBLOCK, O_CLOEXEC; the caller closes it) that turns readable

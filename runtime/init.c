@@ -492,6 +492,7 @@ al_init_run (const struct al_init_ctx *ctx)
   sigset_t none;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+  signal (SIGPIPE, SIG_DFL); /* sandbox run ignores it */
   execve (exe, c->process->args, env);
   int saved = errno;
   al_error_set (&err, saved, "exec `%s`", exe);

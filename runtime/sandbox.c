@@ -446,7 +446,7 @@ cg_cpu (void *data, uint64_t *ret_ns)
   struct run *run = data;
   struct al_cgroup_stats st;
   struct al_error e = { 0 };
-  if (al_cgroup_usage (run->cg, &st, &e) < 0 || !st.has_cpu)
+  if (al_cgroup_usage (run->cg, false, &st, &e) < 0 || !st.has_cpu)
     return -1;
   if (st.has_pids && st.pids_current > run->pids_peak)
     run->pids_peak = st.pids_current;
@@ -474,7 +474,7 @@ cg_after_exit (void *data, struct al_supervise_result *r)
   struct run *run = data;
   struct al_cgroup_stats st;
   struct al_error e = { 0 };
-  if (al_cgroup_stats (run->cg, &st, &e) < 0)
+  if (al_cgroup_usage (run->cg, true, &st, &e) < 0)
     return 0;
   if (st.has_memory)
     {
@@ -664,6 +664,10 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
 
   /* Blocked from before the init exists (it unblocks them before exec),
    * so a ^C during setup is not lost: the supervisor forwards it. */
+  /* A reader of our stdout that goes away (`| head`) must not kill the
+   * supervisor: writes fail with EPIPE instead.  The init restores the
+   * default before exec. */
+  signal (SIGPIPE, SIG_IGN);
   sigset_t fwd, old;
   sigemptyset (&fwd);
   sigaddset (&fwd, SIGINT);
@@ -719,7 +723,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
   /* What the init spent setting up is airlock's, not the program's. */
   struct al_cgroup_stats base;
   struct al_error berr = { 0 };
-  if (run.cg && al_cgroup_usage (run.cg, &base, &berr) == 0 && base.has_cpu)
+  if (run.cg && al_cgroup_usage (run.cg, false, &base, &berr) == 0 && base.has_cpu)
     run.cpu_base_ns = base.cpu_usage_ns;
 
   struct al_supervise_opts so = {

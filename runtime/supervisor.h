@@ -144,7 +144,7 @@ const char *al_result_status_name (enum al_result_status s);
  * signal N, else the program's own status. */
 int al_result_exit_code (const struct al_supervise_result *r);
 
-/* Write r to path atomically (temp file, fsync, rename), mode 0644; path
+/* Write r to path atomically (temp file, rename; no fsync), mode 0644; path
  * "-" writes it to stdout.
  *
  * JSON, one object:

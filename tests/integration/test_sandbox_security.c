@@ -382,10 +382,11 @@ Test (sandbox_security, mount_denied)
   expect (&r, "fsopen", "EPERM");
   h_result_free (&r);
 
-  /* mount(8) as the sandbox's root: util-linux says 32 (mount failure). */
+  /* mount(8) as the sandbox's root fails (util-linux says 32, busybox 1). */
   sb_run (&r, NONE, ARGS ("/bin/sh", "-c", "mount -t tmpfs x /tmp; echo mount=$?"));
   cr_assert_eq (r.status, 0, "status %d: %s", r.status, r.err);
-  expect (&r, "mount", "32");
+  const char *mst = val (r.out, "mount");
+  cr_assert (mst && strcmp (mst, "0") != 0, "mount succeeded: %s", r.out);
   cr_assert_not_null (strstr (r.err, "permission denied"), "stderr: %s", r.err);
   h_result_free (&r);
 }
@@ -449,7 +450,7 @@ Test (sandbox_security, keyctl_denied)
   if (strcmp (i386, "ok") == 0)
     expect (&r, "i386_keyctl", "EPERM");
   else
-    cr_log_warn ("no IA32 emulation here (i386_getpid=%s): i386 keyctl not checked", i386);
+    cr_log_info ("no IA32 emulation here (i386_getpid=%s): i386 keyctl not checked", i386);
   h_result_free (&r);
 }
 
@@ -842,14 +843,22 @@ Test (sandbox_security, uid_mapping)
   expect (&r, "uidmap_lines", "1");
   expect (&r, "gidmap", want);
   expect (&r, "gidmap_lines", "1");
-  expect (&r, "write:/rw/by-root", "ok");
-
   /* An idmapped bind shows host ids 0..65535 as the sandbox's 0..65535:
    * what its root writes is host root's.  A filesystem that cannot be
-   * idmapped keeps the ids of the user namespace: the slot's base. */
+   * idmapped (tmpfs before Linux 6.3: the VM tier's guest) keeps the ids
+   * of the user namespace: the host's root-owned directory is then not
+   * the sandbox's to write. */
   const char *opts = val (r.out, "rwopts");
   cr_assert_not_null (opts, "no mountinfo line for /rw: %s", r.out);
   bool idmapped = strstr (opts, "idmapped") != NULL;
+  if (!idmapped)
+    {
+      expect (&r, "write:/rw/by-root", "EACCES");
+      cr_log_info ("bind not idmapped here (%s): the sandbox's root cannot write to it", opts);
+      h_result_free (&r);
+      return;
+    }
+  expect (&r, "write:/rw/by-root", "ok");
   char path[PATH_MAX + 16];
   snprintf (path, sizeof path, "%s/by-root", rw);
   struct stat st;
@@ -1030,9 +1039,10 @@ bg_finish (struct bg *g, struct h_result *r, int timeout_s)
   for (int waited = 0; waited < timeout_s * 1000; waited += 100)
     {
       struct pollfd p = { .fd = g->out, .events = POLLIN };
+      ssize_t n = 0;
       if (poll (&p, 1, 100) == 1)
         {
-          ssize_t n = read (g->out, g->buf + g->len, sizeof g->buf - 1 - g->len);
+          n = read (g->out, g->buf + g->len, sizeof g->buf - 1 - g->len);
           if (n > 0)
             {
               g->len += (size_t) n;
@@ -1045,6 +1055,9 @@ bg_finish (struct bg *g, struct h_result *r, int timeout_s)
           status = WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
           break;
         }
+      /* At end of file poll returns at once: wait the step out. */
+      if (n <= 0 && (p.revents & (POLLHUP | POLLERR)))
+        usleep (100 * 1000);
     }
   if (status < 0)
     stop_child (g->pid);
