@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,6 @@
 #include "container.h"
 #include "ephemeral.h"
 #include "file.h"
-#include "network.h"
 #include "oci_config.h"
 #include "seccomp.h"
 #include "state.h"
@@ -393,19 +393,85 @@ build_root (struct run *run, struct al_error *err)
   return 0;
 }
 
+/* airlock-net: beside our own binary (a build tree, an install that keeps
+ * them together), else where `make install` puts it. */
 static int
-net_inside (struct run *run, struct al_error *err)
+find_net_helper (char *buf, size_t size, struct al_error *err)
 {
-  int r = al_net_link_up ("lo", err);
-  if (r < 0 || run->o->network != AL_SANDBOX_NET_PRIVATE)
+  char self[PATH_MAX];
+  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0)
+    {
+      self[n] = '\0';
+      char *slash = strrchr (self, '/');
+      if (slash)
+        {
+          *slash = '\0';
+          if (snprintf (buf, size, "%s/airlock-net", self) < (int) size && access (buf, X_OK) == 0)
+            return 0;
+        }
+    }
+  if (snprintf (buf, size, "%s", AL_NET_HELPER) < (int) size && access (buf, X_OK) == 0)
+    return 0;
+  return al_error_reason (err, ENOENT, "--network: helper `%s` not found (is airlock installed?)",
+                          AL_NET_HELPER);
+}
+
+/* Run airlock-net for the init pid; its stderr is the error. */
+static int
+setup_network (struct run *run, pid_t pid, struct al_error *err)
+{
+  const struct al_sandbox_opts *o = run->o;
+  char helper[PATH_MAX], pidstr[16], host[INET_ADDRSTRLEN], inside[INET_ADDRSTRLEN];
+  int r = find_net_helper (helper, sizeof helper, err);
+  if (r < 0)
     return r;
-  struct in_addr host, inside;
-  slot_addr (run->slot, 1, &host);
-  slot_addr (run->slot, 2, &inside);
-  if ((r = al_net_addr_add ("eth0", AF_INET, &inside, 30, err)) < 0
-      || (r = al_net_link_up ("eth0", err)) < 0)
-    return r;
-  return al_net_route_default ("eth0", &host, err);
+  snprintf (pidstr, sizeof pidstr, "%d", (int) pid);
+  struct in_addr a;
+  slot_addr (run->slot, 1, &a);
+  inet_ntop (AF_INET, &a, host, sizeof host);
+  slot_addr (run->slot, 2, &a);
+  inet_ntop (AF_INET, &a, inside, sizeof inside);
+  snprintf (run->host_if, sizeof run->host_if, "alsb%u", run->slot);
+  bool private_net = o->network == AL_SANDBOX_NET_PRIVATE;
+  char *argv[] = { helper, private_net ? (char *) "private" : (char *) "loopback", pidstr,
+                   run->host_if, host, inside, NULL };
+  if (!private_net)
+    argv[3] = NULL;
+
+  int errp[2];
+  if (pipe2 (errp, O_CLOEXEC) < 0)
+    return al_error_set (err, errno, "pipe");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, errp[1], STDERR_FILENO);
+  posix_spawn_file_actions_addopen (&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t child;
+  char *envp[] = { NULL };
+  r = posix_spawn (&child, helper, &fa, NULL, argv, envp);
+  posix_spawn_file_actions_destroy (&fa);
+  close (errp[1]);
+  if (r != 0)
+    {
+      close (errp[0]);
+      return al_error_set (err, r, "--network: run `%s`", helper);
+    }
+  char msg[AL_ERROR_MSG_MAX] = "";
+  size_t len = 0;
+  for (ssize_t n; len < sizeof msg - 1
+                  && ((n = read (errp[0], msg + len, sizeof msg - 1 - len)) > 0
+                      || (n < 0 && errno == EINTR));)
+    len += n > 0 ? (size_t) n : 0;
+  msg[len] = '\0';
+  close (errp[0]);
+  int st;
+  while (waitpid (child, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED (st) && WEXITSTATUS (st) == 0)
+    return 0;
+  msg[strcspn (msg, "\n")] = '\0';
+  return al_error_reason (err, EIO, "--network %s: %s", private_net ? "private" : "loopback",
+                          msg[0] ? msg : "airlock-net failed");
 }
 
 static int
@@ -417,24 +483,8 @@ before_go (void *data, pid_t pid, struct al_error *err)
   int r = in_ns_of (pid, "mnt", CLONE_NEWNS, build_root, run, err);
   if (r < 0)
     return r;
-  if (o->network == AL_SANDBOX_NET_PRIVATE)
-    {
-      char path[64];
-      snprintf (path, sizeof path, "/proc/%d/ns/net", (int) pid);
-      cleanup_close int netns = open (path, O_RDONLY | O_CLOEXEC);
-      if (netns < 0)
-        return al_error_set (err, errno, "open the sandbox's network namespace");
-      snprintf (run->host_if, sizeof run->host_if, "alsb%u", run->slot);
-      struct in_addr host;
-      slot_addr (run->slot, 1, &host);
-      /* The host end goes with the pair when the namespace dies. */
-      if ((r = al_net_veth_create (run->host_if, "eth0", netns, err)) < 0
-          || (r = al_net_addr_add (run->host_if, AF_INET, &host, 30, err)) < 0
-          || (r = al_net_link_up (run->host_if, err)) < 0)
-        return r;
-    }
   if (o->network == AL_SANDBOX_NET_LOOPBACK || o->network == AL_SANDBOX_NET_PRIVATE)
-    return in_ns_of (pid, "net", CLONE_NEWNET, net_inside, run, err);
+    return setup_network (run, pid, err);
   return 0;
 }
 

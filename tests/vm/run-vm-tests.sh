@@ -64,7 +64,7 @@ kver=${kernel##*/vmlinuz-}
 moddir=/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep missing for kernel $kver"
 
-[ -x "$builddir/airlock" ] || die "$builddir/airlock not built"
+[ -x "$builddir/airlock" ] && [ -x "$builddir/airlock-net" ] || die "$builddir/airlock not built"
 if [ -n "${VM_TESTS:-}" ]; then
   tests=$VM_TESTS
 else
@@ -143,6 +143,8 @@ install_bin () { # host file -> guest path, with its libraries
 }
 
 install_bin "$builddir/airlock" /airlock/airlock
+# sandbox run --network loopback|private runs it from beside airlock.
+install_bin "$builddir/airlock-net" /airlock/airlock-net
 for t in $tests; do
   install_bin "$builddir/$t" "/airlock/tests/$t"
 done
