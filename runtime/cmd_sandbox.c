@@ -343,7 +343,11 @@ parse_run (int key, char *arg, struct argp_state *state)
       break;
     case ARGP_KEY_END:
       if (o->argv == NULL)
-        argp_error (state, "missing PROGRAM (airlock sandbox run [OPTION...] -- PROGRAM [ARG...])");
+        {
+          al_error_reason (&err, EINVAL,
+                           "missing PROGRAM (airlock sandbox run [OPTION...] -- PROGRAM [ARG...])");
+          r = -1;
+        }
       break;
     default:
       return ARGP_ERR_UNKNOWN;
@@ -410,6 +414,8 @@ sandbox_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
   free (a.caps);
   if (code == AL_SANDBOX_EXIT_FAILURE && err->msg[0])
     return -EINVAL; /* main prints err and exits with the verb's failure code */
+  if (code == 126 && err->msg[0])
+    fprintf (stderr, "airlock: sandbox run: %s\n", err->msg);
   return code;
 }
 

@@ -402,6 +402,7 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
         .filter = o->filter,
         .bpf = o->bpf,
         .new_session = o->new_session,
+        .report_fd = o->report_fd > 0 ? o->report_fd : -1,
         .parent_pidfd = parent_pidfd,
       };
       al_init_run (&ctx);

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/keyctl.h>
 
@@ -391,6 +392,54 @@ setup_container (const struct al_init_ctx *ctx, pid_t host_pid, struct al_error 
   return al_rootfs_finalize (c, err);
 }
 
+/* sandbox run: the program must not be pid 1 of its namespace, where the
+ * kernel drops the signals it has no handler for (`kill -9 $$`, a
+ * forwarded SIGTERM, abort()).  The init forks it and stays pid 1: it
+ * forwards every signal it gets to the program, reaps whatever the pid
+ * namespace hands it, and when the program ends writes its wait status
+ * (an int) to report_fd and exits, which ends the namespace.  Returns in
+ * the program's process only. */
+static void
+reaper (const struct al_init_ctx *ctx)
+{
+  /* Blocked before the fork, so neither a SIGCHLD nor a signal meant for
+   * the program can slip by; the program unblocks them before exec. */
+  sigset_t all;
+  sigfillset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  pid_t child = fork ();
+  if (child < 0)
+    _exit (1);
+  if (child == 0)
+    {
+      close (ctx->report_fd);
+      return;
+    }
+  /* The sync socket is the program's: `run` waits for its end of file. */
+  close (ctx->sync_fd);
+  prctl (PR_SET_NAME, "airlock-init", 0, 0, 0);
+  for (;;)
+    {
+      siginfo_t si;
+      int sig = sigwaitinfo (&all, &si);
+      if (sig < 0)
+        continue;
+      if (sig != SIGCHLD)
+        {
+          kill (child, sig);
+          continue;
+        }
+      int st;
+      pid_t p;
+      while ((p = waitpid (-1, &st, WNOHANG)) > 0)
+        if (p == child)
+          {
+            ssize_t w = write (ctx->report_fd, &st, sizeof st);
+            _exit (w == (ssize_t) sizeof st ? 0 : WIFEXITED (st) ? WEXITSTATUS (st) : 1);
+          }
+    }
+}
+
 void
 al_init_run (const struct al_init_ctx *ctx)
 {
@@ -411,8 +460,9 @@ al_init_run (const struct al_init_ctx *ctx)
   for (int i = 0; ctx->stdio && i < 3; i++)
     if (ctx->stdio[i] >= 0 && dup2 (ctx->stdio[i], i) < 0)
       _exit (1);
-  int keep[4] = { ctx->sync_fd, ctx->fifo_fd, ctx->console_sock, ctx->parent_pidfd };
-  if (al_close_fds_from (3 + ctx->preserve_fds, keep, 4, &err) < 0)
+  int keep[5] = { ctx->sync_fd, ctx->fifo_fd, ctx->console_sock, ctx->parent_pidfd,
+                  ctx->report_fd };
+  if (al_close_fds_from (3 + ctx->preserve_fds, keep, 5, &err) < 0)
     _exit (1);
 
   if (al_sync_recv (ctx->sync_fd, &msg, NULL, &err) < 0 || msg.type != AL_SYNC_GO)
@@ -474,6 +524,9 @@ al_init_run (const struct al_init_ctx *ctx)
 
   if (c->process == NULL)
     _exit (1);
+
+  if (ctx->report_fd >= 0)
+    reaper (ctx);
 
   if (c->hooks[AL_HOOK_START_CONTAINER].n > 0)
     {

@@ -98,6 +98,9 @@ struct al_init_ctx
   const struct sock_fprog *bpf; /* see al_proc_setup.bpf */
   bool new_session;    /* setsid(): no controlling terminal (TIOCSTI cannot
                           reach the caller's), its own process group */
+  int report_fd;       /* >= 0: the init forks the process and stays pid 1
+                          as its reaper, then writes its wait status (an
+                          int) here (sandbox run); -1: the init execs it */
   int parent_pidfd;    /* >= 0: the init dies with this process (PDEATHSIG
                           set after the last credential change, then the
                           parent checked still alive), kept until exec */

@@ -66,6 +66,7 @@ struct run
   pid_t init_pid;
   uint64_t pids_peak;
   uint64_t cpu_base_ns; /* the cgroup's CPU time spent setting up */
+  int report_fd;        /* read end: the program's wait status from the init */
   char host_if[16];
 };
 
@@ -519,9 +520,20 @@ cg_kill_all (void *data)
 }
 
 static int
-cg_after_exit (void *data, struct al_supervise_result *r)
+after_exit (void *data, struct al_supervise_result *r)
 {
   struct run *run = data;
+  /* The init reaped the program and says how it ended; nothing came when
+   * the init itself was killed (a limit, `airlock kill`): then the init's
+   * own status stands. */
+  int ws;
+  if (run->report_fd >= 0 && read (run->report_fd, &ws, sizeof ws) == (ssize_t) sizeof ws)
+    {
+      r->exitcode = WIFEXITED (ws) ? WEXITSTATUS (ws) : 0;
+      r->exitsig = WIFSIGNALED (ws) ? WTERMSIG (ws) : 0;
+    }
+  if (run->cg == NULL)
+    return 0;
   struct al_cgroup_stats st;
   struct al_error e = { 0 };
   if (al_cgroup_usage (run->cg, true, &st, &e) < 0)
@@ -653,27 +665,34 @@ write_result (const struct al_sandbox_opts *o, const struct al_supervise_result 
                       : al_result_write_json (r, o->result_path, err);
 }
 
-/* Setup failed: nothing ran.  Record XX (with --result) and exit 125. */
+/* Setup failed: nothing ran.  Record XX (with --result) and exit 125;
+ * err stays for the caller to print. */
 static int
 failed (const struct al_sandbox_opts *o, const char *id, const struct al_result_limits *limits,
         const struct timespec *start, struct al_error *err)
 {
   struct al_supervise_result r = { .status = AL_RESULT_XX, .internal_error = true };
+  /* Found but not executable (the init checks before it is released):
+   * the program's failure, 126, as a shell says it. */
+  bool not_executable = err->errnum == EACCES && strncmp (err->msg, "exec: ", 6) == 0;
+  if (not_executable)
+    r = (struct al_supervise_result){ .status = AL_RESULT_RE, .exitcode = 126 };
   r.id = id;
   r.limits = limits;
   r.start = *start;
   clock_gettime (CLOCK_REALTIME, &r.end);
-  snprintf (r.error, sizeof r.error, "%s", err->msg);
+  if (!not_executable)
+    snprintf (r.error, sizeof r.error, "%s", err->msg);
   struct al_error e2 = { 0 };
   if (write_result (o, &r, &e2) < 0 && o->log)
     al_log_warn (o->log, "%s", e2.msg);
-  return AL_SANDBOX_EXIT_FAILURE;
+  return not_executable ? 126 : AL_SANDBOX_EXIT_FAILURE;
 }
 
 int
 al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
 {
-  struct run run = { .o = o, .slot_fd = -1, .box_fd = -1 };
+  struct run run = { .o = o, .slot_fd = -1, .box_fd = -1, .report_fd = -1 };
   struct al_result_limits limits;
   fill_limits (o, &limits);
   struct timespec start;
@@ -708,9 +727,13 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
 
   struct al_config *config = NULL;
   int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+  int rep[2] = { -1, -1 };
   int ret = build_config (&run, &config, err);
-  if (ret == 0 && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0))
+  if (ret == 0
+      && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0
+          || pipe2 (rep, O_CLOEXEC | O_NONBLOCK) < 0))
     ret = al_error_set (err, errno, "pipe");
+  run.report_fd = rep[0];
 
   /* Blocked from before the init exists (it unblocks them before exec),
    * so a ^C during setup is not lost: the supervisor forwards it. */
@@ -744,6 +767,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         .bpf = o->seccomp == NULL ? al_seccomp_default_bpf () : NULL,
         .die_with_parent = true,
         .new_session = true,
+        .report_fd = rep[1],
         .before_go = before_go,
         .data = &run,
         .ret_cgroup = &run.cg,
@@ -751,7 +775,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
       };
       ret = al_container_create (&co, &pid, err);
     }
-  for (int *fd = (int[]){ out[1], errp[1] }, i = 0; i < 2; i++)
+  for (int *fd = (int[]){ out[1], errp[1], rep[1] }, i = 0; i < 3; i++)
     if (fd[i] >= 0)
       close (fd[i]);
   al_config_free (config);
@@ -764,6 +788,8 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         close (out[0]);
       if (errp[0] >= 0)
         close (errp[0]);
+      if (rep[0] >= 0)
+        close (rep[0]);
       remove_box (run.box);
       close (run.box_fd);
       close (run.slot_fd);
@@ -789,7 +815,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
     .grace_ms = 2000,
     .cpu_usage_ns = run.cg ? cg_cpu : NULL,
     .kill_all = run.cg ? cg_kill_all : NULL,
-    .after_exit = run.cg ? cg_after_exit : NULL,
+    .after_exit = after_exit,
     .data = &run,
   };
   struct al_error serr = { 0 };
@@ -797,6 +823,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
   sigprocmask (SIG_SETMASK, &old, NULL);
   close (out[0]);
   close (errp[0]);
+  close (rep[0]);
   if (sret < 0)
     snprintf (r.error, sizeof r.error, "%s", serr.msg);
   (void) exec_errno; /* the init exits 126/127 itself: r has it */

@@ -330,7 +330,7 @@ if [ -e /airlock/shell ]; then
   poweroff -f
 fi
 
-export AIRLOCK=/airlock/airlock AL_SRCDIR=/airlock/src AL_BUILDDIR=/airlock/tests
+export AIRLOCK=/airlock/airlock AL_SRCDIR=/airlock/src AL_BUILDDIR=/airlock/tests AL_VM_TIER=1
 jobs=$(cat /airlock/jobs)
 passed=0 failed=$modfail skipped=0
 for t in $(cat /airlock/tests.list); do
