@@ -1101,14 +1101,14 @@ parent_dir_fd (int root_fd, const char *path, const char **ret_base)
   return openat (root_fd, buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
-static int create_cgroup (const struct al_cgroup_host *host, const char *path, int skip,
+static int create_cgroup (const struct al_cgroup_host *host, const char *path, unsigned skip,
                           struct al_cgroup **ret_cgroup, struct al_error *err);
 
 int
 al_cgroup_create (const struct al_cgroup_host *host, const char *path,
                   struct al_cgroup **ret_cgroup, struct al_error *err)
 {
-  return create_cgroup (host, path, -1, ret_cgroup, err);
+  return create_cgroup (host, path, 0, ret_cgroup, err);
 }
 
 /* Does res use a controller that only the cgroup2 hierarchy serves? */
@@ -1140,14 +1140,42 @@ al_cgroup_create_for (const struct al_cgroup_host *host, const char *path,
                       const struct al_resources *res, struct al_cgroup **ret_cgroup,
                       struct al_error *err)
 {
-  int skip = host->layout == AL_CGROUP_HYBRID && host->unified >= 0 && !needs_unified (host, res)
-                 ? host->unified
-                 : -1;
+  unsigned skip = host->layout == AL_CGROUP_HYBRID && host->unified >= 0
+                         && !needs_unified (host, res)
+                     ? 1u << host->unified
+                     : 0;
   return create_cgroup (host, path, skip, ret_cgroup, err);
 }
 
+int
+al_cgroup_create_minimal (const struct al_cgroup_host *host, const char *path,
+                          const struct al_resources *res, struct al_cgroup **ret_cgroup,
+                          struct al_error *err)
+{
+  if (host->layout == AL_CGROUP_V2)
+    return create_cgroup (host, path, 0, ret_cgroup, err);
+  /* What the limits, the kill (freezer), the CPU time, the peaks and the
+   * OOM count need; nothing else. */
+  bool used[AL_CG__COUNT] = { false };
+  used[AL_CG_MEMORY] = used[AL_CG_PIDS] = used[AL_CG_CPUACCT] = used[AL_CG_FREEZER] = true;
+  used[AL_CG_CPU] = res && res->cpu != NULL;
+  used[AL_CG_CPUSET] = res && res->cpu != NULL && (res->cpu->cpus || res->cpu->mems);
+  used[AL_CG_BLKIO] = res && res->block_io != NULL;
+  used[AL_CG_HUGETLB] = res && res->n_hugepage_limits > 0;
+  used[AL_CG_RDMA] = res && res->n_rdma > 0;
+  used[AL_CG_NET_CLS] = used[AL_CG_NET_PRIO] = res && res->network != NULL;
+  used[AL_CG_DEVICES] = res && res->n_devices > 0;
+  unsigned keep = 0;
+  for (int c = 0; c < AL_CG__COUNT; c++)
+    if (used[c] && host->where[c] >= 0)
+      keep |= 1u << host->where[c];
+  if (host->unified >= 0 && !needs_unified (host, res))
+    keep &= ~(1u << host->unified);
+  return create_cgroup (host, path, ~keep, ret_cgroup, err);
+}
+
 static int
-create_cgroup (const struct al_cgroup_host *host, const char *path, int skip,
+create_cgroup (const struct al_cgroup_host *host, const char *path, unsigned skip,
                struct al_cgroup **ret_cgroup, struct al_error *err)
 {
   cleanup_free char *p = NULL;
@@ -1166,7 +1194,7 @@ create_cgroup (const struct al_cgroup_host *host, const char *path, int skip,
   for (size_t i = 0; i < host->n && r == 0; i++)
     {
       const struct al_cg_hierarchy *hi = &host->h[i];
-      if (hi->fd < 0 || (int) i == skip)
+      if (hi->fd < 0 || (skip >> i & 1))
         continue;
       /* v1/hybrid: the parents usually exist already; try the leaf first. */
       bool pure_v2 = hi->v2 && host->layout == AL_CGROUP_V2;

@@ -146,6 +146,14 @@ int al_cgroup_create_for (const struct al_cgroup_host *host, const char *path,
                           const struct al_resources *res, struct al_cgroup **ret_cgroup,
                           struct al_error *err);
 
+/* The same, on v1 and hybrid hosts only in the hierarchies res uses and
+ * those of memory, pids, cpuacct and freezer (sandbox run: its limits, the
+ * kill, the CPU time, peaks and OOM count; each hierarchy more costs a
+ * mkdir, an attach and an rmdir per run). */
+int al_cgroup_create_minimal (const struct al_cgroup_host *host, const char *path,
+                              const struct al_resources *res, struct al_cgroup **ret_cgroup,
+                              struct al_error *err);
+
 /* Open an existing cgroup (delete, kill, pause, update, ps, events).
  * ENOENT when it exists in no hierarchy. */
 int al_cgroup_open (const struct al_cgroup_host *host, const char *path, unsigned flags,

@@ -148,10 +148,11 @@ apply_resources (struct al_cgroup *cg, const struct al_config *c, struct al_erro
  * nothing of it is left. */
 static int
 make_cgroup (struct al_cgroup_host *host, const char *path, const struct al_config *c,
-             struct al_cgroup **ret_cg, struct al_error *err)
+             bool minimal, struct al_cgroup **ret_cg, struct al_error *err)
 {
-  int ret = al_cgroup_create_for (host, path, c->linux_spec ? c->linux_spec->resources : NULL,
-                                  ret_cg, err);
+  const struct al_resources *res = c->linux_spec ? c->linux_spec->resources : NULL;
+  int ret = minimal ? al_cgroup_create_minimal (host, path, res, ret_cg, err)
+                    : al_cgroup_create_for (host, path, res, ret_cg, err);
   if (ret < 0)
     return ret;
   ret = apply_resources (*ret_cg, c, err);
@@ -321,7 +322,7 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
                                     &cg_path, err);
       if (ret < 0)
         goto out_state;
-      ret = make_cgroup (host, cg_path, c, &cg, err);
+      ret = make_cgroup (host, cg_path, c, o->minimal_cgroup, &cg, err);
       if (ret < 0)
         goto out_state;
     }
@@ -455,6 +456,18 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
                          "hasProcess", c->process != NULL, "poststart",
                          c->hooks[AL_HOOK_POSTSTART].n > 0, "poststop",
                          c->hooks[AL_HOOK_POSTSTOP].n > 0);
+  /* sandbox run: the init may go on (fork, exec) while the state is
+   * written; it is there before create returns all the same. */
+  bool released = false;
+  if (start_now && o->die_with_parent)
+    {
+      if (write (fifo_fd, "0", 1) != 1)
+        {
+          ret = al_error_set (err, errno, "%s: release container init", o->id);
+          goto out_child;
+        }
+      released = true;
+    }
   ret = al_state_write (h, st, err);
   if (ret < 0)
     goto out_child;
@@ -467,7 +480,7 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
     }
   if (start_now)
     {
-      if (write (fifo_fd, "0", 1) != 1)
+      if (!released && write (fifo_fd, "0", 1) != 1)
         {
           ret = al_error_set (err, errno, "%s: release container init", o->id);
           goto out_child;

@@ -42,6 +42,7 @@ struct al_create_opts
   const struct sock_fprog *bpf; /* or a BPF program to load (built-in profile) */
   bool die_with_parent; /* the init and its namespace die with the caller */
   bool new_session;     /* the init calls setsid() */
+  bool minimal_cgroup;  /* al_cgroup_create_minimal */
   int report_fd;        /* > 0: see al_init_ctx.report_fd; 0 or -1: none */
   /* Called in the caller once the init exists (cgroup entered, id maps
    * written) and before it sets up: network, root layers.  A failure

@@ -311,12 +311,15 @@ build_config (const struct run *run, struct al_config **ret, struct al_error *er
                               "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                               "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
                               "/sys/firmware", "/sys/devices/virtual/powercap", "/proc/scsi");
-  json_t *readonly = json_pack ("[s, s, s, s, s]", "/proc/bus", "/proc/fs", "/proc/irq",
-                                "/proc/sys", "/proc/sysrq-trigger");
-  json_t *linux_spec = json_pack ("{s:o, s:O, s:o, s:o, s:o, s:o}", "namespaces", ns,
+  /* Of OCI's readonlyPaths only /proc/sys: the rest (bus, fs, irq,
+   * sysrq-trigger) belongs to the host's root, whom the sandbox's user
+   * namespace does not map, so nothing inside may write it anyway (each
+   * read-only bind costs a run two mounts).  The masked paths stay: they
+   * are readable. */
+  json_t *linux_spec = json_pack ("{s:o, s:O, s:o, s:o, s:o, s:[s]}", "namespaces", ns,
                                   "uidMappings", idmap, "gidMappings", idmap, "resources",
                                   build_resources (o), "maskedPaths", masked, "readonlyPaths",
-                                  readonly);
+                                  "/proc/sys");
   json_decref (idmap);
   json_t *config = json_pack ("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion",
                               AL_OCI_VERSION, "process", process, "root", "path",
@@ -767,6 +770,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         .bpf = o->seccomp == NULL ? al_seccomp_default_bpf () : NULL,
         .die_with_parent = true,
         .new_session = true,
+        .minimal_cgroup = true,
         .report_fd = rep[1],
         .before_go = before_go,
         .data = &run,
