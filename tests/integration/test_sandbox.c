@@ -1050,7 +1050,14 @@ Test (sandbox, output_flood_is_cut_and_airlock_stays_small)
            samples);
   cr_log_info ("airlock VmHWM during a %lld-byte flood: %ld KiB (%d samples)", flood_bytes, hwm, samples);
   cr_assert_gt (samples, 0, "never saw airlock running");
-  cr_assert (hwm > 0 && hwm < 8192, "airlock's peak RSS %ld KiB", hwm);
+#ifdef __SANITIZE_ADDRESS__
+  /* AddressSanitizer's shadow memory and quarantine: still far below what
+   * keeping the output (1 GB) would take. */
+  const long max_kib = 64 * 1024;
+#else
+  const long max_kib = 8 * 1024;
+#endif
+  cr_assert (hwm > 0 && hwm < max_kib, "airlock's peak RSS %ld KiB (limit %ld)", hwm, max_kib);
   cr_assert_eq (g.out_len, (size_t) MIB, "%zu bytes reached stdout", g.out_len);
   for (size_t i = 0; i < g.out_len; i++)
     cr_assert_eq (g.out[i], '\0', "byte %zu is not zero", i);
@@ -1582,7 +1589,7 @@ Test (sandbox, concurrent_runs)
     bg_finish (&g[i], RUN_TIMEOUT_S);
   long long total_ms = now_ms () - t0;
   cr_log_info ("concurrent: one run %lld ms, %d at once %lld ms", single_ms, N, total_ms);
-  char ids[N][64], latest_start[64] = "", earliest_end[64] = "~";
+  char ids[N][64], starts[N][64], ends[N][64];
   for (int i = 0; i < N; i++)
     {
       char want[16];
@@ -1594,18 +1601,25 @@ Test (sandbox, concurrent_runs)
       snprintf (ids[i], sizeof ids[i], "%s", jstr (res, "id"));
       for (int j = 0; j < i; j++)
         cr_assert_str_neq (ids[i], ids[j], "runs %d and %d share id %s", j + 1, i + 1, ids[i]);
-      if (strcmp (jstr (res, "start"), latest_start) > 0)
-        snprintf (latest_start, sizeof latest_start, "%s", jstr (res, "start"));
-      if (strcmp (jstr (res, "end"), earliest_end) < 0)
-        snprintf (earliest_end, sizeof earliest_end, "%s", jstr (res, "end"));
+      snprintf (starts[i], sizeof starts[i], "%s", jstr (res, "start"));
+      snprintf (ends[i], sizeof ends[i], "%s", jstr (res, "end"));
       json_decref (res);
       bg_free (&g[i]);
     }
   cr_assert_lt (total_ms, N * single_ms, "%d runs took %lld ms, one %lld ms", N, total_ms,
                 single_ms);
-  cr_assert_lt (strcmp (latest_start, earliest_end), 0,
-                "the runs did not overlap: one started at %s, another ended at %s", latest_start,
-                earliest_end);
+  /* They ran at the same time: every run overlapped another (RFC 3339 UTC
+   * stamps of one length compare as strings).  Not all eight at once: on
+   * two cores under AddressSanitizer the first may end before the last
+   * starts. */
+  for (int i = 0; i < N; i++)
+    {
+      bool overlapped = false;
+      for (int j = 0; j < N && !overlapped; j++)
+        overlapped = j != i && strcmp (starts[i], ends[j]) < 0 && strcmp (starts[j], ends[i]) < 0;
+      cr_assert (overlapped, "run %d (%s .. %s) overlapped no other run", i + 1, starts[i],
+                 ends[i]);
+    }
   for (int i = 0; i < N; i++)
     assert_clean (ids[i]);
 }
