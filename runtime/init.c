@@ -392,29 +392,60 @@ setup_container (const struct al_init_ctx *ctx, pid_t host_pid, struct al_error 
   return al_rootfs_finalize (c, err);
 }
 
+/* The process's last step: what the runtime blocked or ignored goes back
+ * to normal, then execve.  A failure goes to the sync socket (the parent
+ * reports it) and becomes 127 or 126.  No stdio, no allocation: it also
+ * runs as the reaper's vfork child, on memory it shares. */
+struct exec_args
+{
+  const char *exe;
+  char *const *argv;
+  char *const *envp;
+  int sync_fd;
+  int close_fd; /* closed first, or -1 */
+};
+
+static int __attribute__ ((noreturn))
+exec_process (void *arg)
+{
+  const struct exec_args *a = arg;
+  if (a->close_fd >= 0)
+    close (a->close_fd);
+  /* Nothing the runtime blocked (sandbox run blocks what it forwards)
+   * stays blocked in the process. */
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  signal (SIGPIPE, SIG_DFL); /* sandbox run ignores it */
+  execve (a->exe, a->argv, a->envp);
+  int saved = errno;
+  struct al_error err = { 0 };
+  al_error_set (&err, saved, "exec `%s`", a->exe);
+  dprintf (STDERR_FILENO, "airlock: %s\n", err.msg);
+  al_sync_send (a->sync_fd, AL_SYNC_ERROR, &err);
+  _exit (saved == ENOENT ? 127 : 126);
+}
+
 /* sandbox run: the program must not be pid 1 of its namespace, where the
  * kernel drops the signals it has no handler for (`kill -9 $$`, a
- * forwarded SIGTERM, abort()).  The init forks it and stays pid 1: it
- * forwards every signal it gets to the program, reaps whatever the pid
- * namespace hands it, and when the program ends writes its wait status
- * (an int) to report_fd and exits, which ends the namespace.  Returns in
- * the program's process only. */
-static void
-reaper (const struct al_init_ctx *ctx)
+ * forwarded SIGTERM, abort()).  The init starts it (a vfork on a stack of
+ * its own: no page tables to copy) and stays pid 1: it forwards every
+ * signal it gets to the program, reaps whatever the pid namespace hands
+ * it, and when the program ends writes its wait status (an int) to
+ * report_fd and exits, which ends the namespace. */
+static void __attribute__ ((noreturn))
+reaper (const struct al_init_ctx *ctx, struct exec_args *a)
 {
-  /* Blocked before the fork, so neither a SIGCHLD nor a signal meant for
-   * the program can slip by; the program unblocks them before exec. */
+  /* Blocked before the program exists, so neither a SIGCHLD nor a signal
+   * meant for it can slip by; it unblocks them before exec. */
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
-  pid_t child = fork ();
+  a->close_fd = ctx->report_fd;
+  static char stack[64 * 1024] __attribute__ ((aligned (16)));
+  pid_t child = clone (exec_process, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
   if (child < 0)
     _exit (1);
-  if (child == 0)
-    {
-      close (ctx->report_fd);
-      return;
-    }
   /* The sync socket is the program's: `run` waits for its end of file. */
   close (ctx->sync_fd);
   prctl (PR_SET_NAME, "airlock-init", 0, 0, 0);
@@ -525,9 +556,6 @@ al_init_run (const struct al_init_ctx *ctx)
   if (c->process == NULL)
     _exit (1);
 
-  if (ctx->report_fd >= 0)
-    reaper (ctx);
-
   if (c->hooks[AL_HOOK_START_CONTAINER].n > 0)
     {
       cleanup_free char *state = al_init_state_json (c, ctx->id, ctx->bundle, "running", host_pid);
@@ -540,18 +568,12 @@ al_init_run (const struct al_init_ctx *ctx)
           _exit (1);
         }
     }
-  /* Nothing the runtime blocked (sandbox run blocks what it forwards)
-   * stays blocked in the process. */
-  sigset_t none;
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  signal (SIGPIPE, SIG_DFL); /* sandbox run ignores it */
-  execve (exe, c->process->args, env);
-  int saved = errno;
-  al_error_set (&err, saved, "exec `%s`", exe);
-  fprintf (stderr, "airlock: %s\n", err.msg);
-  al_sync_send (ctx->sync_fd, AL_SYNC_ERROR, &err);
-  _exit (saved == ENOENT ? 127 : 126);
+  struct exec_args a = {
+    .exe = exe, .argv = c->process->args, .envp = env, .sync_fd = ctx->sync_fd, .close_fd = -1,
+  };
+  if (ctx->report_fd >= 0)
+    reaper (ctx, &a);
+  exec_process (&a);
 
 fail:
   al_sync_send (ctx->sync_fd, AL_SYNC_ERROR, &err);
