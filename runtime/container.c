@@ -799,6 +799,32 @@ out:
   return ret;
 }
 
+int
+al_container_remove_stopped (const char *root, const char *id, struct al_cgroup *cg,
+                             struct al_error *err)
+{
+  struct al_state_handle *h = NULL;
+  int ret = al_state_open (root, id, 0, &h, err);
+  if (ret < 0)
+    return ret;
+  if (cg)
+    {
+      pid_t *left = NULL;
+      size_t n_left = 0;
+      if (al_cgroup_pids (cg, &left, &n_left, err) < 0 || n_left > 0)
+        {
+          if (al_cgroup_check_killable (cg, err) == 0)
+            al_cgroup_kill_all (cg, err);
+        }
+      free (left);
+      ret = al_cgroup_remove (cg, err);
+    }
+  if (ret == 0)
+    ret = al_state_remove (h, err);
+  al_state_close (h);
+  return ret;
+}
+
 /* Open id locked, check its status is one of want (a bit per status), and
  * open its cgroup (which must exist). */
 static int

@@ -63,6 +63,12 @@ int al_container_kill (const char *root, const char *id, int sig, bool all, stru
 int al_container_delete (const char *root, const char *id, bool force, struct al_log *log,
                          struct al_error *err);
 
+/* For a caller that created id and reaped its init (sandbox run): kill
+ * what its cgroup cg (still open, may be NULL) holds, remove it, then the
+ * state entry; no hooks.  The state is not read again. */
+int al_container_remove_stopped (const char *root, const char *id, struct al_cgroup *cg,
+                                 struct al_error *err);
+
 /* The cgroup a container's state records (NULL when it has none, or it
  * is gone), opened for kill, pause, update, exec and ps; warnings go to
  * log (may be NULL). */

@@ -442,13 +442,15 @@ reaper (const struct al_init_ctx *ctx, struct exec_args *a)
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
   a->close_fd = ctx->report_fd;
+  /* Named before the program can look at it (/proc/1/comm); the program
+   * takes its own name at exec. */
+  prctl (PR_SET_NAME, "airlock-init", 0, 0, 0);
   static char stack[64 * 1024] __attribute__ ((aligned (16)));
   pid_t child = clone (exec_process, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
   if (child < 0)
     _exit (1);
   /* The sync socket is the program's: `run` waits for its end of file. */
   close (ctx->sync_fd);
-  prctl (PR_SET_NAME, "airlock-init", 0, 0, 0);
   for (;;)
     {
       siginfo_t si;

@@ -835,10 +835,11 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
   r.limits = &limits;
 
   /* Whatever is left in the cgroup dies; cgroup and state go. */
+  struct al_error derr = { 0 };
+  int dret = al_container_remove_stopped (o->root, run.id, run.cg, &derr);
   al_cgroup_free (run.cg);
   run.cg = NULL;
-  struct al_error derr = { 0 };
-  if (al_container_delete (o->root, run.id, true, NULL, &derr) < 0)
+  if (dret < 0)
     {
       r.status = AL_RESULT_XX;
       al_error_wrap (&derr, "clean up");
