@@ -62,19 +62,33 @@ overlay (int layer_fd, const char *lower, const char *tag, int target_fd, uid_t 
   return 0;
 }
 
+/* A recursive bind of the host path src onto target_fd (nosuid, nodev,
+ * read-only when asked; idmapped through userns_fd when >= 0 and the
+ * filesystem allows), made detached and then attached.  what names it in
+ * errors ("bind", "--bind"). */
 static int
-bind_ro (const char *src, int target_fd, bool read_only, struct al_error *err)
+attach_bind (const char *what, const char *src, int target_fd, bool read_only, int userns_fd,
+             struct al_error *err)
 {
   cleanup_close int tree
       = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0)
-    return al_error_set (err, errno, "bind `%s`", src);
+    return al_error_set (err, errno, "%s `%s`", what, src);
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
                                          | (read_only ? MOUNT_ATTR_RDONLY : 0) };
   if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-    return al_error_set (err, errno, "bind `%s`: set read-only", src);
+    return al_error_set (err, errno, "%s `%s`: set its flags", what, src);
+  if (userns_fd >= 0)
+    {
+      /* Only the top mount: submounts on filesystems without idmap support
+       * keep their ids.  EINVAL: this filesystem cannot be idmapped. */
+      struct mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
+      if (mount_setattr (tree, "", AT_EMPTY_PATH, &idmap, sizeof idmap) < 0 && errno != EINVAL
+          && errno != EPERM)
+        return al_error_set (err, errno, "%s `%s`: idmap", what, src);
+    }
   if (move_mount (tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return al_error_set (err, errno, "bind `%s`: attach", src);
+    return al_error_set (err, errno, "%s `%s`: attach", what, src);
   return 0;
 }
 
@@ -111,7 +125,7 @@ host_system_dirs (const struct al_ephemeral_opts *o, int layer_fd, int root_fd,
       cleanup_close int target = openat (root_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (target < 0)
         return al_error_set (err, errno, "open `%s` in the sandbox's root", host);
-      int r = o->read_only ? bind_ro (host, target, true, err)
+      int r = o->read_only ? attach_bind ("bind", host, target, true, -1, err)
                            : overlay (layer_fd, host, name, target, o->uid, o->gid, false, err);
       if (r < 0)
         return r;
@@ -151,7 +165,7 @@ al_ephemeral_mount (const struct al_ephemeral_opts *o, int parent_fd, const char
   if (stat (o->lower, &sb) < 0 || !S_ISDIR (sb.st_mode))
     return al_error_set (err, errno ? errno : ENOTDIR, "--rootfs `%s`", o->lower);
   if (o->read_only)
-    return bind_ro (o->lower, root, true, err);
+    return attach_bind ("--rootfs", o->lower, root, true, -1, err);
   return overlay (top, o->lower, AL_EPHEMERAL_ROOT, root, o->uid, o->gid, true, err);
 }
 
@@ -186,24 +200,5 @@ al_ephemeral_bind (int root_fd, const char *src, const char *dst, bool read_only
       return al_error_wrap (err, "--bind `%s`", src);
   }
 
-  cleanup_close int tree
-      = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (tree < 0)
-    return al_error_set (err, errno, "--bind `%s`", src);
-  struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
-                                         | (read_only ? MOUNT_ATTR_RDONLY : 0) };
-  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-    return al_error_set (err, errno, "--bind `%s`: set its flags", src);
-  if (userns_fd >= 0)
-    {
-      /* Only the top mount: submounts on filesystems without idmap support
-       * keep their ids.  EINVAL: this filesystem cannot be idmapped. */
-      struct mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
-      if (mount_setattr (tree, "", AT_EMPTY_PATH, &idmap, sizeof idmap) < 0 && errno != EINVAL
-          && errno != EPERM)
-        return al_error_set (err, errno, "--bind `%s`: idmap", src);
-    }
-  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return al_error_set (err, errno, "--bind `%s`: attach to `%s`", src, dst);
-  return 0;
+  return attach_bind ("--bind", src, target, read_only, userns_fd, err);
 }
