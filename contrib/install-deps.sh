@@ -19,6 +19,9 @@ test="$test qemu-system-x86 linux-image-amd64 cpio"
 # sandboxes (the host's system directories are their default root);
 # util-linux gives them unshare, setsid and script.
 test="$test python3 util-linux"
+# snapshots: tests and benchmarks make loop-backed btrfs images (mkfs.btrfs,
+# and the `btrfs subvolume` CLI the rollback benchmark compares against).
+test="$test btrfs-progs"
 # make bench: the runtimes airlock is measured against.
 test="$test crun runc bubblewrap"
 

@@ -182,12 +182,18 @@ fail (struct ctx *c, const char *fmt, ...)
   vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
 
+  char path[AL_ERROR_MSG_MAX / 2];
+  format_path (c, path, sizeof path);
+  if (c->text == NULL) /* built in memory: no text to point into */
+    {
+      if (path[0] == '\0')
+        return al_error_reason (c->err, EINVAL, "%s: %s", c->source, msg);
+      return al_error_reason (c->err, EINVAL, "%s: %s: %s", c->source, path, msg);
+    }
+
   size_t offset, line, column;
   al_json_pos_find (c->text, c->len, c->path, kept_depth (c), &offset);
   al_json_pos_line_col (c->text, c->len, offset, &line, &column);
-
-  char path[AL_ERROR_MSG_MAX / 2];
-  format_path (c, path, sizeof path);
   if (path[0] == '\0')
     return al_error_reason (c->err, EINVAL, "%s:%zu:%zu: %s", c->source, line, column, msg);
   return al_error_reason (c->err, EINVAL, "%s:%zu:%zu: %s: %s", c->source, line, column, path,
@@ -2240,6 +2246,24 @@ al_config_parse (const char *buf, size_t len, const char *source, struct al_conf
     r = parse_config_object (&c, root, cfg);
   json_decref (root);
   free (c.masked_copy);
+  if (r < 0)
+    {
+      al_config_free (cfg);
+      return r;
+    }
+  *ret_config = cfg;
+  return 0;
+}
+
+int
+al_config_from_json (json_t *root, const char *source, struct al_config **ret_config,
+                     struct al_error *err)
+{
+  struct ctx c = { .source = source_or (source, "config"), .err = err };
+  if (!json_is_object (root))
+    return fail (&c, "expected a JSON object at the top level");
+  struct al_config *cfg = calloc (1, sizeof *cfg);
+  int r = cfg == NULL ? fail_oom (&c) : parse_config_object (&c, root, cfg);
   if (r < 0)
     {
       al_config_free (cfg);

@@ -519,6 +519,11 @@ struct al_config
 int al_config_parse (const char *buf, size_t len, const char *source,
                      struct al_config **ret_config, struct al_error *err);
 
+/* The same checks on a config built in memory (sandbox.c): messages name
+ * source and the field, without a line and column. */
+int al_config_from_json (json_t *root, const char *source, struct al_config **ret_config,
+                         struct al_error *err);
+
 /* Read path (relative to dirfd) with al_read_file and parse it; messages name
  * the basename of path. */
 int al_config_load (int dirfd, const char *path, struct al_config **ret_config,

@@ -3,14 +3,18 @@
  * Order of a run, and what undoes each step if a later one fails:
  *   1. check the input: the seccomp profile compiles, --bind sources and
  *      --rootfs exist (nothing exists yet, nothing to undo);
- *   2. take a slot (flock; released by closing it);
- *   3. make the run's directory ROOT/~sandbox/ID/layers (removed);
- *   4. al_container_create: state entry, cgroup, init, and from before_go
+ *   2. take a slot (flock; released by closing it) and write the run's
+ *      lease in it: its id and --root (emptied when the run ends);
+ *   3. al_container_create: state entry, cgroup, init, and from before_go
  *      the root stack and the network inside the init's namespaces (create
  *      undoes its own part; the namespaces die with the init);
- *   5. supervise; then delete the container (kills what is left in its
- *      cgroup, removes cgroup and state), remove the directory, write the
+ *   4. supervise; then delete the container (kills what is left in its
+ *      cgroup, removes cgroup and state), empty the lease, write the
  *      result.
+ * No directory is made per run: every run's bundle is ROOT/~sandbox, and
+ * each mounts its root stack on ROOT/~sandbox/mnt inside its own mount
+ * namespace, where no other run and not the host sees it.  A lease whose
+ * slot is not locked is a dead run's: al_sandbox_gc cleans up after it.
  */
 #include "config.h"
 
@@ -48,7 +52,7 @@
 extern char **environ;
 
 #define SANDBOX_DIR "~sandbox"
-#define LAYERS "layers"
+#define MNT "mnt" /* in ROOT/~sandbox: each run's mount point, in its own namespace */
 #define ID_PREFIX "sb-"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CPU_PERIOD_US 100000
@@ -57,10 +61,10 @@ struct run
 {
   const struct al_sandbox_opts *o;
   char id[32];
-  char box[PATH_MAX];  /* ROOT/~sandbox/ID */
+  char box[PATH_MAX];  /* ROOT/~sandbox: the bundle */
+  struct stat root_st; /* of --root: leases name it */
   unsigned slot;
-  int slot_fd;
-  int box_fd; /* flocked while the run lives: gc leaves it alone */
+  int slot_fd; /* flocked while the run lives, with its lease */
   uid_t uid_base;
   struct al_cgroup *cg;
   pid_t init_pid;
@@ -121,11 +125,26 @@ take_slot (struct run *run, struct al_error *err)
           close (fd);
           continue;
         }
-      if (id_file_uses ("/etc/passwd", base, base + AL_SANDBOX_IDS)
+      /* A lease left in it is a dead run's, for gc to clean up after. */
+      char c;
+      if (pread (fd, &c, 1, 0) == 1
+          || id_file_uses ("/etc/passwd", base, base + AL_SANDBOX_IDS)
           || id_file_uses ("/etc/group", base, base + AL_SANDBOX_IDS))
         {
           close (fd);
           continue;
+        }
+      char lease[96];
+      int n = snprintf (lease, sizeof lease, "%s %llu %llu\n", run->id,
+                        (unsigned long long) run->root_st.st_dev,
+                        (unsigned long long) run->root_st.st_ino);
+      if (pwrite (fd, lease, (size_t) n, 0) != n)
+        {
+          int e = errno;
+          if (ftruncate (fd, 0) < 0)
+            e = errno;
+          close (fd);
+          return al_error_set (err, e, "write slot `%s/%s`", dir, name);
         }
       run->slot = slot;
       run->slot_fd = fd;
@@ -133,6 +152,39 @@ take_slot (struct run *run, struct al_error *err)
       return 0;
     }
   return al_error_reason (err, EBUSY, "all %u sandbox slots are in use", AL_SANDBOX_SLOTS);
+}
+
+/* The run is over: its lease goes, then the slot. */
+static void
+release_slot (struct run *run)
+{
+  if (run->slot_fd < 0)
+    return;
+  if (ftruncate (run->slot_fd, 0) < 0 && run->o->log)
+    al_log_warn (run->o->log, "empty slot %u: %s", run->slot, strerror (errno));
+  close (run->slot_fd);
+  run->slot_fd = -1;
+}
+
+/* A slot's lease: "ID DEV INO" (ID of a run of the --root with that
+ * device and inode).  False when empty or not one. */
+static bool
+read_lease (int fd, char id[32], dev_t *dev, ino_t *ino)
+{
+  char buf[96];
+  ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  unsigned long long d, i;
+  char name[32];
+  if (sscanf (buf, "%31s %llu %llu", name, &d, &i) != 3
+      || strncmp (name, ID_PREFIX, strlen (ID_PREFIX)) != 0)
+    return false;
+  memcpy (id, name, sizeof name);
+  *dev = (dev_t) d;
+  *ino = (ino_t) i;
+  return true;
 }
 
 /* 10.213.0.0/18: slot S owns 10.213.S/64.(S%64)*4 .. +3. */
@@ -323,15 +375,13 @@ build_config (const struct run *run, struct al_config **ret, struct al_error *er
   json_decref (idmap);
   json_t *config = json_pack ("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion",
                               AL_OCI_VERSION, "process", process, "root", "path",
-                              LAYERS "/" AL_EPHEMERAL_ROOT, "readonly", o->read_only, "hostname",
+                              MNT "/" AL_EPHEMERAL_ROOT, "readonly", o->read_only, "hostname",
                               "sandbox", "mounts", build_mounts (run), "linux", linux_spec);
   if (config == NULL)
     return al_error_set (err, ENOMEM, "build the sandbox's config");
-  cleanup_free char *text = json_dumps (config, JSON_COMPACT);
+  int r = al_config_from_json (config, "sandbox config", ret, err);
   json_decref (config);
-  if (text == NULL)
-    return al_error_set (err, ENOMEM, "build the sandbox's config");
-  return al_config_parse (text, strlen (text), "sandbox config", ret, err);
+  return r;
 }
 
 /* ------------------------------------------------- inside the namespaces */
@@ -379,11 +429,11 @@ build_root (struct run *run, struct al_error *err)
     .uid = run->uid_base,
     .gid = run->uid_base,
   };
-  int r = al_ephemeral_mount (&eo, box, LAYERS, err);
+  int r = al_ephemeral_mount (&eo, box, MNT, err);
   if (r < 0 || o->n_binds == 0)
     return r;
   cleanup_close int root
-      = openat (box, LAYERS "/" AL_EPHEMERAL_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      = openat (box, MNT "/" AL_EPHEMERAL_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
   char path[64];
   snprintf (path, sizeof path, "/proc/%d/ns/user", (int) run->init_pid);
   cleanup_close int userns = open (path, O_RDONLY | O_CLOEXEC);
@@ -584,40 +634,22 @@ fill_limits (const struct al_sandbox_opts *o, struct al_result_limits *l)
   };
 }
 
-/* Remove ROOT/~sandbox/ID (its "layers" mount point only ever had mounts
- * in the sandbox's own namespace). */
-static void
-remove_box (const char *box)
-{
-  char layers[PATH_MAX];
-  if (snprintf (layers, sizeof layers, "%s/" LAYERS, box) < (int) sizeof layers)
-    rmdir (layers);
-  rmdir (box);
-}
-
+/* ROOT/~sandbox and its mnt (kept: they hold nothing between runs). */
 static int
 make_box (struct run *run, struct al_error *err)
 {
-  char dir[PATH_MAX];
-  snprintf (dir, sizeof dir, "%s/" SANDBOX_DIR, run->o->root);
-  int r = al_mkdir_p (AT_FDCWD, dir, 0711, err);
+  if (snprintf (run->box, sizeof run->box, "%s/" SANDBOX_DIR, run->o->root)
+      >= (int) sizeof run->box)
+    return al_error_reason (err, ENAMETOOLONG, "--root `%s`: too long", run->o->root);
+  int r = al_mkdir_p (AT_FDCWD, run->box, 0711, err);
   if (r < 0)
     return r;
-  char layers[PATH_MAX];
-  if (snprintf (run->box, sizeof run->box, "%s/%s", dir, run->id) >= (int) sizeof run->box
-      || snprintf (layers, sizeof layers, "%s/" LAYERS, run->box) >= (int) sizeof layers)
-    return al_error_reason (err, ENAMETOOLONG, "--root `%s`: too long", run->o->root);
-  if (mkdir (run->box, 0700) < 0)
-    return al_error_set (err, errno, "mkdir `%s`", run->box);
-  /* The init opens it as its cwd as the sandbox's root (uid_base). */
-  if (mkdir (layers, 0700) < 0 || chown (run->box, run->uid_base, run->uid_base) < 0
-      || (run->box_fd = open (run->box, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0
-      || flock (run->box_fd, LOCK_EX) < 0)
-    {
-      r = al_error_set (err, errno, "mkdir `%s`", layers);
-      remove_box (run->box);
-      return r;
-    }
+  if (stat (run->o->root, &run->root_st) < 0)
+    return al_error_set (err, errno, "--root `%s`", run->o->root);
+  char mnt[PATH_MAX + 8];
+  snprintf (mnt, sizeof mnt, "%s/" MNT, run->box);
+  if (mkdir (mnt, 0711) < 0 && errno != EEXIST)
+    return al_error_set (err, errno, "mkdir `%s`", mnt);
   return 0;
 }
 
@@ -695,7 +727,7 @@ failed (const struct al_sandbox_opts *o, const char *id, const struct al_result_
 int
 al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
 {
-  struct run run = { .o = o, .slot_fd = -1, .box_fd = -1, .report_fd = -1 };
+  struct run run = { .o = o, .slot_fd = -1, .report_fd = -1 };
   struct al_result_limits limits;
   fill_limits (o, &limits);
   struct timespec start;
@@ -720,13 +752,8 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         }
     }
 
-  if (take_slot (&run, err) < 0)
+  if (make_box (&run, err) < 0 || take_slot (&run, err) < 0)
     return failed (o, run.id, &limits, &start, err);
-  if (make_box (&run, err) < 0)
-    {
-      close (run.slot_fd);
-      return failed (o, run.id, &limits, &start, err);
-    }
 
   struct al_config *config = NULL;
   int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -794,9 +821,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         close (errp[0]);
       if (rep[0] >= 0)
         close (rep[0]);
-      remove_box (run.box);
-      close (run.box_fd);
-      close (run.slot_fd);
+      release_slot (&run);
       return failed (o, run.id, &limits, &start, err);
     }
 
@@ -845,9 +870,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
       al_error_wrap (&derr, "clean up");
       memcpy (r.error, derr.msg, sizeof r.error);
     }
-  remove_box (run.box);
-  close (run.box_fd);
-  close (run.slot_fd);
+  release_slot (&run);
 
   clock_gettime (CLOCK_REALTIME, &r.end);
   if (write_result (o, &r, err) < 0)
@@ -864,88 +887,126 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
 
 /* ----------------------------------------------------------------- gc */
 
-/* Whether the run that owns box (ROOT/~sandbox/ID) is alive: its
- * supervisor holds the flock.  A missing box is not alive. */
-static bool
-box_alive (const char *box)
+/* Kill what the cgroup airlock/ID still holds and remove it, if it is
+ * there (a run that died before its state was written). */
+static int
+remove_orphan_cgroup (struct al_cgroup_host *host, const char *id, struct al_error *err)
 {
-  cleanup_close int fd = open (box, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  return flock (fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  char path[PATH_MAX];
+  struct al_cgroup *cg = NULL;
+  if (host == NULL
+      || snprintf (path, sizeof path, "%s/%s", al_cgroup_host_parent (host), id)
+             >= (int) sizeof path
+      || al_cgroup_open (host, path, AL_CGROUP_OWNED, &cg, err) < 0)
+    return 0;
+  int r = al_cgroup_check_killable (cg, err);
+  if (r == 0)
+    r = al_cgroup_kill_all (cg, err);
+  if (r == 0)
+    r = al_cgroup_remove (cg, err);
+  al_cgroup_free (cg);
+  return r;
 }
+
+struct lease
+{
+  char id[32];
+  int fd; /* locked by us: a dead run's */
+};
 
 int
 al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, struct al_error *err)
 {
   unsigned removed = 0;
+  struct stat root_st;
+  if (stat (root, &root_st) < 0)
+    {
+      *ret_removed = 0;
+      return errno == ENOENT ? 0 : al_error_set (err, errno, "--root `%s`", root);
+    }
+  /* States first, leases after: a run writes its lease before its state,
+   * so a state seen here whose run lives has its lease seen below. */
   struct al_state **states = NULL;
   size_t n = 0, skipped = 0;
   int ret = al_state_list (root, &states, &n, &skipped, err);
   if (ret < 0)
     return ret;
-  char dir[PATH_MAX], box[PATH_MAX];
-  snprintf (dir, sizeof dir, "%s/" SANDBOX_DIR, root);
+
+  /* Leases: a locked slot is a live run's; one we can lock and that names
+   * this root is a dead run's (another root's are left alone). */
+  size_t n_live = 0, n_dead = 0;
+  cleanup_free struct lease *live = calloc (AL_SANDBOX_SLOTS, sizeof *live);
+  cleanup_free struct lease *dead = calloc (AL_SANDBOX_SLOTS, sizeof *dead);
+  cleanup_free char **state_ids = calloc (n + 1, sizeof *state_ids);
+  cleanup_dir DIR *sd = opendir (AL_SANDBOX_SLOTS_DIR);
+  if (live == NULL || dead == NULL || state_ids == NULL)
+    {
+      al_state_list_free (states);
+      return al_error_set (err, ENOMEM, "sandbox gc");
+    }
+  for (struct dirent *de; sd && (de = readdir (sd)) && n_live + n_dead < AL_SANDBOX_SLOTS;)
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      int fd = openat (dirfd (sd), de->d_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      char id[32];
+      dev_t dev;
+      ino_t ino;
+      bool locked = flock (fd, LOCK_EX | LOCK_NB) == 0;
+      bool lease = read_lease (fd, id, &dev, &ino);
+      if (!locked && lease)
+        memcpy (live[n_live++].id, id, sizeof id);
+      if (locked && lease && dev == root_st.st_dev && ino == root_st.st_ino)
+        {
+          memcpy (dead[n_dead].id, id, sizeof id);
+          dead[n_dead++].fd = fd;
+          continue;
+        }
+      close (fd);
+    }
+
   for (size_t i = 0; i < n; i++)
     {
       const char *id = states[i]->id;
-      if (strncmp (id, ID_PREFIX, strlen (ID_PREFIX)) != 0)
-        continue;
-      if (snprintf (box, sizeof box, "%s/%s", dir, id) >= (int) sizeof box || box_alive (box))
+      bool alive = strncmp (id, ID_PREFIX, strlen (ID_PREFIX)) != 0;
+      for (size_t j = 0; !alive && j < n_live; j++)
+        alive = strcmp (live[j].id, id) == 0;
+      if (alive)
         continue;
       /* Its airlock is gone: so is the init (death signal), but delete
        * --force kills whatever the cgroup still holds. */
       struct al_error e = { 0 };
       if (al_container_delete (root, id, true, NULL, &e) < 0)
-        {
-          al_log_warn (log, "sandbox gc: %s", e.msg);
-          continue;
-        }
-      remove_box (box);
-      removed++;
+        al_log_warn (log, "sandbox gc: %s", e.msg);
+      else
+        removed++;
     }
+  for (size_t i = 0; i < n; i++)
+    state_ids[i] = strdup (states[i]->id);
   al_state_list_free (states);
 
-  /* Runs that died before their state was written (or after it was
-   * removed): their directory is still here, and maybe their cgroup.  Only
-   * ids of this root's directories are looked at, so another root's live
-   * sandboxes are never touched. */
+  /* Dead runs' leases: a cgroup of a run that died before its state was
+   * written; then the slot is free again. */
   struct al_cgroup_host *host = NULL;
   struct al_error herr = { 0 };
   if (al_cgroup_host_detect (AL_CGROUP_DEFAULT_PARENT, &host, &herr) < 0)
     host = NULL;
-  cleanup_dir DIR *d = opendir (dir);
-  for (struct dirent *de; d && (de = readdir (d));)
+  for (size_t i = 0; i < n_dead; i++)
     {
-      if (strncmp (de->d_name, ID_PREFIX, strlen (ID_PREFIX)) != 0
-          || snprintf (box, sizeof box, "%s/%s", dir, de->d_name) >= (int) sizeof box)
-        continue;
-      struct al_state *st = NULL;
+      bool had_state = false;
+      for (size_t j = 0; !had_state && j < n; j++)
+        had_state = strcmp (state_ids[j], dead[i].id) == 0;
       struct al_error e = { 0 };
-      if (box_alive (box) || al_state_load (root, de->d_name, &st, &e) == 0)
-        {
-          al_state_free (st);
-          continue;
-        }
-      char path[PATH_MAX];
-      struct al_cgroup *cg = NULL;
-      if (host
-          && snprintf (path, sizeof path, "%s/%s", al_cgroup_host_parent (host), de->d_name)
-                 < (int) sizeof path
-          && al_cgroup_open (host, path, AL_CGROUP_OWNED, &cg, &e) == 0)
-        {
-          if (al_cgroup_check_killable (cg, &e) < 0 || al_cgroup_kill_all (cg, &e) < 0
-              || al_cgroup_remove (cg, &e) < 0)
-            {
-              al_log_warn (log, "sandbox gc: %s", e.msg);
-              al_cgroup_free (cg);
-              continue;
-            }
-          al_cgroup_free (cg);
-        }
-      remove_box (box);
-      removed++;
+      if (!had_state && remove_orphan_cgroup (host, dead[i].id, &e) < 0)
+        al_log_warn (log, "sandbox gc: %s", e.msg);
+      else if (ftruncate (dead[i].fd, 0) == 0 && !had_state)
+        removed++;
+      close (dead[i].fd);
     }
+  for (size_t j = 0; j < n; j++)
+    free (state_ids[j]);
   al_cgroup_host_free (host);
 
   *ret_removed = removed;

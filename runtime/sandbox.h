@@ -19,17 +19,20 @@
  *     host (the host's), private (a veth pair on 10.213.S.N/30, no NAT),
  *     set up by airlock over netlink before the init runs.
  *   - the init dies with airlock (PR_SET_PDEATHSIG; the pid namespace takes
- *     every other process with it); a stale run's state, cgroup and
- *     directory are removed by al_sandbox_gc.
+ *     every other process with it); a stale run's state and cgroup are
+ *     removed by al_sandbox_gc.
  * Then the supervisor (supervisor.h) watches it with the cgroup plugged in
  * (CPU time, kill of the whole cgroup, OOM kills, memory and pids peaks);
- * the run's state, cgroup and directory are removed, and the result is
- * written.
+ * the run's state and cgroup are removed, and the result is written.
  *
  * Slots: a run holds an flock on AL_SANDBOX_SLOTS_DIR/N for its life (one
  * set for the host, whatever --root says); N picks its uid/gid range
  * (AL_SANDBOX_UID_BASE + N * 65536), its private subnet and its host-side
  * link.  No lock is shared between runs, so any number start at once.
+ * The slot file holds the run's lease while it lives ("ID DEV INO", DEV
+ * and INO of --root), emptied when it ends: a lease in a slot nobody
+ * locks is a dead run's, and al_sandbox_gc of that --root removes its
+ * state and cgroup and empties it (runs skip such slots meanwhile).
  *
  * Exit code: al_result_exit_code (the program's status, 128+N, 124 for a
  * timeout), 126/127 when the program cannot be exec'd (found, but not

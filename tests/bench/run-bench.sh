@@ -265,10 +265,11 @@ sb_check () {
   done
   rm -f "$f"
 }
-# sb_check_root: no sandbox state entry or run directory is left.
+# sb_check_root: no sandbox state entry is left, and ~sandbox holds only
+# the mount point every run shares.
 sb_check_root () {
   if compgen -G "$tmp/root-sandbox/sb-*" >/dev/null ||
-     compgen -G "$tmp/root-sandbox/~sandbox/*" >/dev/null; then
+     [ -n "$(ls -A "$tmp/root-sandbox/~sandbox" 2>/dev/null | grep -vx mnt)" ]; then
     echo "run-bench.sh: sandbox left state behind in $tmp/root-sandbox:" \
          "$(cd "$tmp/root-sandbox" && echo sb-* ./~sandbox/*)" >&2
     return 1

@@ -620,6 +620,27 @@ find_in_cgroup (const char *id)
   return found;
 }
 
+/* Whether a slot file holds a lease of run id (its name in slot). */
+static bool
+find_lease (const char *id, char *slot, size_t size)
+{
+  DIR *d = opendir ("/run/airlock/~slots");
+  bool found = false;
+  for (struct dirent *e; !found && d && (e = readdir (d)) != NULL;)
+    {
+      char path[PATH_MAX];
+      snprintf (path, sizeof path, "/run/airlock/~slots/%s", e->d_name);
+      char *text = e->d_name[0] == '.' ? NULL : h_read_file (path);
+      found = text && strncmp (text, id, strlen (id)) == 0 && text[strlen (id)] == ' ';
+      if (found)
+        snprintf (slot, size, "%s", e->d_name);
+      free (text);
+    }
+  if (d)
+    closedir (d);
+  return found;
+}
+
 /* Nothing of the run id is left (id NULL: of any run in sb.root). */
 static void
 assert_clean (const char *id)
@@ -641,13 +662,17 @@ assert_clean (const char *id)
     {
       struct dirent *e;
       while ((e = readdir (d)) != NULL)
-        cr_assert (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0,
+        cr_assert (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0
+                       || strcmp (e->d_name, "mnt") == 0,
                    "sandbox directory left behind: %s/%s", box, e->d_name);
       closedir (d);
     }
   if (id == NULL)
     return;
   cr_assert_eq (strncmp (id, "sb-", 3), 0, "not a sandbox id: %s", id);
+  char slot[NAME_MAX + 1];
+  cr_assert_eq (find_lease (id, slot, sizeof slot), false, "%s: its lease is left in slot %s", id,
+                slot);
   h_assert_clean (&sb, id);
   char *mi = h_read_file ("/proc/self/mountinfo");
   cr_assert_not_null (mi);
@@ -1707,11 +1732,9 @@ Test (sandbox_gc, sigkill_airlock_then_gc)
   cr_assert_eq (left, 0, "`sleep %s` (pid %d) survived airlock's SIGKILL", a2, (int) left);
   pid_t p = find_in_cgroup (idc);
   cr_assert_eq (p, 0, "process %d is still in %s's cgroup", (int) p, idc);
-  /* What gc is for: the run's state, directory and cgroup are left. */
-  char box[PATH_MAX + 80];
-  struct stat st;
-  snprintf (box, sizeof box, "%s/~sandbox/%s", sb.root, idc);
-  cr_assert_eq (stat (box, &st), 0, "%s is gone before gc", box);
+  /* What gc is for: the run's state, lease and cgroup are left. */
+  char slot[NAME_MAX + 1];
+  cr_assert (find_lease (idc, slot, sizeof slot), "%s: its lease is gone before gc", idc);
   cr_assert_not_null (find_state_id (sb.root), "state is gone before gc");
 
   struct h_result r;
@@ -1725,6 +1748,53 @@ Test (sandbox_gc, sigkill_airlock_then_gc)
   cr_assert_str_eq (r.out, "removed 0\n", "second gc said: %s", r.out);
   h_result_free (&r);
   bg_free (&g);
+}
+
+/* A run that died before its state was written leaves its lease and
+ * maybe its cgroup: gc removes the cgroup and frees the slot.  (The lease
+ * is written here by hand in a slot of its own; the cgroup is an empty
+ * one made where airlock makes them.) */
+Test (sandbox_gc, lease_without_state)
+{
+  char id[32], slot_path[96], cg[160], lease[128];
+  snprintf (id, sizeof id, "sb-9%011d", (int) getpid ());
+  struct stat rs;
+  mkdir (sb.root, 0700); /* the first run would make it */
+  cr_assert_eq (stat (sb.root, &rs), 0);
+  int slot = -1, fd = -1;
+  for (int s = 4095; s > 4000 && fd < 0; s--)
+    {
+      snprintf (slot_path, sizeof slot_path, "/run/airlock/~slots/%d", s);
+      fd = open (slot_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      slot = s;
+    }
+  cr_assert_geq (fd, 0, "no unused slot file to write a lease in");
+  snprintf (lease, sizeof lease, "%s %llu %llu\n", id, (unsigned long long) rs.st_dev,
+            (unsigned long long) rs.st_ino);
+  cr_assert_eq (write (fd, lease, strlen (lease)), (ssize_t) strlen (lease));
+  close (fd);
+  snprintf (cg, sizeof cg, "/sys/fs/cgroup/pids/airlock/%s", id);
+  bool v1 = access ("/sys/fs/cgroup/pids/airlock", F_OK) == 0;
+  if (!v1)
+    {
+      mkdir ("/sys/fs/cgroup/airlock", 0755); /* as airlock makes it (cgroup v2) */
+      snprintf (cg, sizeof cg, "/sys/fs/cgroup/airlock/%s", id);
+    }
+  cr_assert_eq (mkdir (cg, 0755), 0, "mkdir %s: %s", cg, strerror (errno));
+
+  struct h_result r;
+  gc (&r, sb.root);
+  bool cg_left = access (cg, F_OK) == 0;
+  if (cg_left)
+    rmdir (cg);
+  char *left = h_read_file (slot_path);
+  unlink (slot_path);
+  cr_assert_eq (r.status, 0, "gc: %s", r.err);
+  cr_assert_str_eq (r.out, "removed 1\n", "gc said: %s (stderr %s)", r.out, r.err);
+  cr_assert_not (cg_left, "gc left the dead run's cgroup %s", cg);
+  cr_assert (left && left[0] == '\0', "gc left the lease of slot %d: %s", slot, left ? left : "");
+  free (left);
+  h_result_free (&r);
 }
 
 Test (sandbox_gc, gc_leaves_other_roots_alone)

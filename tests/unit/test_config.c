@@ -1883,3 +1883,27 @@ Test (config_names, helpers)
   cr_assert_null (al_hook_kind_name (AL_HOOK__COUNT));
   cr_assert_null (al_seccomp_action_name ((enum al_seccomp_action) 42));
 }
+
+/* A config built in memory (sandbox run's) gets the same checks; its
+ * messages name the field, with no line and column to point at. */
+Test (config_from_json, same_checks_without_text)
+{
+  json_t *root = json_pack ("{s:s, s:{s:s}, s:{s:[s], s:s}}", "ociVersion", "1.0.2", "root",
+                            "path", "rootfs", "process", "args", "sh", "cwd", "relative");
+  cr_assert_not_null (root);
+  struct al_config *c = NULL;
+  struct al_error err = { 0 };
+  int r = al_config_from_json (root, "sandbox config", &c, &err);
+  cr_assert_lt (r, 0);
+  cr_assert_null (c);
+  cr_assert_str_eq (err.msg, "sandbox config: process.cwd: must be an absolute path, got \"relative\"");
+
+  json_object_set_new (json_object_get (root, "process"), "cwd", json_string ("/work"));
+  r = al_config_from_json (root, "sandbox config", &c, &err);
+  cr_assert_eq (r, 0, "%s", err.msg);
+  cr_assert_str_eq (c->root_path, "rootfs");
+  cr_assert_str_eq (c->process->cwd, "/work");
+  cr_assert_str_eq (c->process->args[0], "sh");
+  al_config_free (c);
+  json_decref (root);
+}
