@@ -1,8 +1,12 @@
-/* cmd_sandbox.c — `airlock sandbox run` and `airlock sandbox gc`; the work
- * is in sandbox.c.
+/* cmd_sandbox.c — `airlock sandbox ...`; the work is in sandbox.c (one
+ * run) and named.c (named sandboxes).
  *
- *   sandbox run [OPTION...] [--] PROGRAM [ARG...]
- *   sandbox gc
+ *   sandbox run [OPTION...] [--rollback P] [--commit-to DIR] [--] PROGRAM [ARG...]
+ *   sandbox create NAME [OPTION...] [--owner O] [--label K=V] [--expire D] [--backend B]
+ *   sandbox exec NAME [OPTION...] [--] PROGRAM [ARG...]
+ *   sandbox snapshot NAME [TAG] | rollback NAME [TAG] [--to-base] | diff NAME [TAG]
+ *   sandbox commit NAME --to DIR | clone SRC NEW | destroy NAME
+ *   sandbox list [--format json] | inspect NAME | gc
  *
  * Every failure of airlock itself, a bad option included, exits 125 (the
  * program's own statuses are the rest of the range).
@@ -10,6 +14,7 @@
 #include "config.h"
 
 #include <argp.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "named.h"
 #include "sandbox.h"
 #include "units.h"
 
@@ -47,6 +53,15 @@ enum
   OPT_NETWORK,
   OPT_RESULT,
   OPT_RESULT_FORMAT,
+  OPT_ROLLBACK,
+  OPT_COMMIT_TO,
+  OPT_OWNER,
+  OPT_LABEL,
+  OPT_EXPIRE,
+  OPT_BACKEND,
+  OPT_TO_BASE,
+  OPT_TO,
+  OPT_FORMAT,
 };
 
 static struct argp_option run_options[] = {
@@ -99,6 +114,18 @@ struct run_args
   struct al_sandbox_tmpfs *tmpfs;
   const char **env;
   const char **caps;
+  /* run */
+  enum al_named_rollback rollback;
+  const char *commit_to;
+  /* create, exec */
+  const char *name;
+  const char *owner;
+  const char **labels;
+  size_t n_labels;
+  uint64_t expire_ms;
+  enum al_snap_backend backend;
+  bool want_program; /* run, exec */
+  bool want_name;    /* create, exec */
 };
 
 static void *
@@ -117,7 +144,10 @@ grow (void *v, size_t n, size_t size)
 static void
 fail (struct argp_state *state, const struct al_error *err)
 {
-  fprintf (stderr, "airlock: sandbox run: %s\n", err->msg);
+  const char *verb = state && state->name ? state->name : "airlock sandbox run";
+  if (strncmp (verb, "airlock ", 8) == 0)
+    verb += 8;
+  fprintf (stderr, "airlock: %s: %s\n", verb, err->msg);
   exit (AL_SANDBOX_EXIT_FAILURE);
 }
 
@@ -336,19 +366,6 @@ parse_run (int key, char *arg, struct argp_state *state)
     case 'v':
       o->verbose = true;
       break;
-    case ARGP_KEY_ARG:
-      /* The program: this argument and everything after it. */
-      o->argv = &state->argv[state->next - 1];
-      state->next = state->argc;
-      break;
-    case ARGP_KEY_END:
-      if (o->argv == NULL)
-        {
-          al_error_reason (&err, EINVAL,
-                           "missing PROGRAM (airlock sandbox run [OPTION...] -- PROGRAM [ARG...])");
-          r = -1;
-        }
-      break;
     default:
       return ARGP_ERR_UNKNOWN;
     }
@@ -357,8 +374,122 @@ parse_run (int key, char *arg, struct argp_state *state)
   return 0;
 }
 
+/* The options every verb that runs something shares (a child parser). */
+static struct argp common_argp = { run_options, parse_run, NULL, NULL, NULL, NULL, NULL };
+
+static const struct argp_child common_children[] = { { &common_argp, 0, NULL, 0 },
+                                                     { NULL, 0, NULL, 0 } };
+
+static struct argp_option run_extra[] = {
+  { NULL, 0, NULL, 0, "Changes to the root:", 5 },
+  { "rollback", OPT_ROLLBACK, "POLICY", 0,
+    "always (default: discard every change), on-failure (keep them only if the program exits 0), "
+    "never (keep them); kept changes stay in a named sandbox `run-...`",
+    5 },
+  { "commit-to", OPT_COMMIT_TO, "DIR", 0,
+    "on exit 0, fold the changes into DIR (an image directory; made if missing); on any other "
+    "outcome DIR is untouched",
+    5 },
+  { NULL, 0, NULL, 0, NULL, 0 },
+};
+
+static struct argp_option create_extra[] = {
+  { NULL, 0, NULL, 0, "Named sandbox:", 5 },
+  { "owner", OPT_OWNER, "NAME", 0, "who it belongs to (default: the caller, $SUDO_USER or $USER)",
+    5 },
+  { "label", OPT_LABEL, "KEY=VALUE", 0, "a label (repeatable)", 5 },
+  { "expire", OPT_EXPIRE, "DURATION", 0, "`sandbox gc` destroys it after this long (default: never)",
+    5 },
+  { "backend", OPT_BACKEND, "NAME", 0,
+    "overlay or btrfs (default: btrfs when the state directory is on btrfs, else overlay)", 5 },
+  { NULL, 0, NULL, 0, NULL, 0 },
+};
+
+static void __attribute__ ((format (printf, 2, 3)))
+verb_fail (struct argp_state *state, const char *fmt, ...)
+{
+  char msg[AL_ERROR_MSG_MAX];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  struct al_error err = { 0 };
+  al_error_reason (&err, EINVAL, "%s", msg);
+  fail (state, &err);
+}
+
+static error_t
+parse_verb (int key, char *arg, struct argp_state *state)
+{
+  struct run_args *a = state->input;
+  struct al_error err = { 0 };
+  switch (key)
+    {
+    case ARGP_KEY_INIT:
+      state->child_inputs[0] = a;
+      break;
+    case OPT_ROLLBACK:
+      if (strcmp (arg, "always") == 0)
+        a->rollback = AL_ROLLBACK_ALWAYS;
+      else if (strcmp (arg, "on-failure") == 0)
+        a->rollback = AL_ROLLBACK_ON_FAILURE;
+      else if (strcmp (arg, "never") == 0)
+        a->rollback = AL_ROLLBACK_NEVER;
+      else
+        verb_fail (state, "--rollback: unknown policy `%s` (use always, on-failure or never)", arg);
+      break;
+    case OPT_COMMIT_TO:
+      a->commit_to = arg;
+      break;
+    case OPT_OWNER:
+      a->owner = arg;
+      break;
+    case OPT_LABEL:
+      if (strchr (arg, '=') == NULL || arg[0] == '=')
+        verb_fail (state, "--label `%s`: use KEY=VALUE", arg);
+      a->labels = grow (a->labels, a->n_labels, sizeof *a->labels);
+      a->labels[a->n_labels++] = arg;
+      break;
+    case OPT_EXPIRE:
+      if (al_parse_duration ("--expire", arg, &a->expire_ms, &err) < 0)
+        fail (state, &err);
+      if (a->expire_ms == 0)
+        verb_fail (state, "--expire `%s`: must be more than 0", arg);
+      break;
+    case OPT_BACKEND:
+      if (strcmp (arg, "overlay") == 0)
+        a->backend = AL_SNAP_OVERLAY;
+      else if (strcmp (arg, "btrfs") == 0)
+        a->backend = AL_SNAP_BTRFS;
+      else
+        verb_fail (state, "--backend: unknown backend `%s` (use overlay or btrfs)", arg);
+      break;
+    case ARGP_KEY_ARG:
+      if (a->want_name && a->name == NULL)
+        {
+          if (al_named_check_name (arg, &err) < 0)
+            fail (state, &err);
+          a->name = arg;
+          break;
+        }
+      if (!a->want_program)
+        verb_fail (state, "unexpected argument `%s`", arg);
+      /* The program: this argument and everything after it. */
+      a->o.argv = &state->argv[state->next - 1];
+      state->next = state->argc;
+      break;
+    case ARGP_KEY_END:
+      if (a->want_program && a->o.argv == NULL)
+        verb_fail (state, "missing PROGRAM (%s [OPTION...] -- PROGRAM [ARG...])", state->argv[0]);
+      break;
+    default:
+      return ARGP_ERR_UNKNOWN;
+    }
+  return 0;
+}
+
 static struct argp run_argp = {
-  run_options, parse_run, "[--] PROGRAM [ARG...]",
+  run_extra, parse_verb, "[--] PROGRAM [ARG...]",
   "Run PROGRAM in a fresh sandbox under limits and say exactly how it ended.\v"
   "Defaults: the host's system directories read-only under a throw-away writable layer, "
   "fresh /tmp, /dev, /proc; a user namespace (root inside owns nothing on the host); "
@@ -370,13 +501,32 @@ static struct argp run_argp = {
   "program cannot be executed; 127 if its interpreter is missing.\n\n"
   "Result statuses: OK, RE (non-zero exit), SG (signal), TO (timeout), ML (memory "
   "limit), OL (output cut), XX (airlock failed).  See airlock(8).",
-  NULL, NULL, NULL,
+  common_children, NULL, NULL,
 };
 
-static int
-sandbox_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+static struct argp create_argp = {
+  create_extra, parse_verb, "NAME",
+  "Create the named sandbox NAME: a root (the host's system directories, or --rootfs) whose "
+  "changes persist from one `sandbox exec` to the next, with snapshots, rollback, diff, commit "
+  "and clone.  The options are kept: every exec starts from them.\v"
+  "Then: sandbox exec NAME -- PROGRAM; sandbox snapshot NAME [TAG]; sandbox rollback NAME "
+  "[TAG]; sandbox diff NAME; sandbox commit NAME --to DIR; sandbox clone NAME NEW; sandbox "
+  "destroy NAME.  See airlock(8).",
+  common_children, NULL, NULL,
+};
+
+static struct argp exec_argp = {
+  NULL, parse_verb, "NAME [--] PROGRAM [ARG...]",
+  "Run PROGRAM in the named sandbox NAME, with the options it was created with, then these "
+  "(e.g. --timeout, --result): the same limits, result record and exit status as `sandbox "
+  "run`, but what it writes stays in the sandbox.  One exec at a time: a second waits.",
+  common_children, NULL, NULL,
+};
+
+static void
+defaults (struct run_args *a, struct al_cli *cli)
 {
-  struct run_args a = {
+  *a = (struct run_args){
     .o = {
       .root = cli->root,
       .memory = 512ull << 20,
@@ -387,42 +537,254 @@ sandbox_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
       .network = AL_SANDBOX_NET_NONE,
       .log = &cli->log,
     },
+    .backend = AL_SNAP_AUTO,
   };
+}
+
+/* Parse argv into a (which may hold options already: an exec's start
+ * from its sandbox's). */
+static int
+parse_args (struct argp *argp, int argc, char **argv, struct run_args *a, struct al_error *err)
+{
+  a->binds = a->o.binds;
+  a->tmpfs = a->o.tmpfs;
+  a->env = a->o.env;
+  a->caps = a->o.cap_add;
   argp_err_exit_status = AL_SANDBOX_EXIT_FAILURE;
-  al_cli_parse (&run_argp, argc, argv, &a);
-  a.o.binds = a.binds;
-  a.o.tmpfs = a.tmpfs;
-  a.o.env = a.env;
-  a.o.cap_add = a.caps;
-  if (a.o.memory_swap && a.o.memory && a.o.memory_swap < a.o.memory)
+  al_cli_parse (argp, argc, argv, a);
+  a->o.binds = a->binds;
+  a->o.tmpfs = a->tmpfs;
+  a->o.env = a->env;
+  a->o.cap_add = a->caps;
+  if (a->o.memory_swap && a->o.memory && a->o.memory_swap < a->o.memory)
+    return al_error_reason (err, EINVAL, "--memory-swap: must be at least --memory");
+  return 0;
+}
+
+static void
+free_args (struct run_args *a)
+{
+  for (size_t i = 0; i < a->o.n_binds; i++)
     {
-      return al_error_reason (err, EINVAL, "--memory-swap: must be at least --memory");
+      free (a->binds[i].src);
+      free (a->binds[i].dst);
     }
-  int code = al_sandbox_run (&a.o, err);
-  for (size_t i = 0; i < a.o.n_binds; i++)
-    {
-      free (a.binds[i].src);
-      free (a.binds[i].dst);
-    }
-  for (size_t i = 0; i < a.o.n_tmpfs; i++)
-    free (a.tmpfs[i].dst);
-  for (size_t i = 0; i < a.o.n_cap_add; i++)
-    free ((char *) a.caps[i]);
-  free (a.binds);
-  free (a.tmpfs);
-  free (a.env);
-  free (a.caps);
+  for (size_t i = 0; i < a->o.n_tmpfs; i++)
+    free (a->tmpfs[i].dst);
+  for (size_t i = 0; i < a->o.n_cap_add; i++)
+    free ((char *) a->caps[i]);
+  free (a->binds);
+  free (a->tmpfs);
+  free (a->env);
+  free (a->caps);
+  free (a->labels);
+}
+
+/* al_sandbox_run's code to the verb's return (main prints err). */
+static int
+run_code (int code, const char *verb, struct al_error *err)
+{
   if (code == AL_SANDBOX_EXIT_FAILURE && err->msg[0])
     return -EINVAL; /* main prints err and exits with the verb's failure code */
   if (code == 126 && err->msg[0])
-    fprintf (stderr, "airlock: sandbox run: %s\n", err->msg);
+    fprintf (stderr, "airlock: %s: %s\n", verb, err->msg);
   return code;
+}
+
+static int
+sandbox_run (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+{
+  struct run_args a;
+  defaults (&a, cli);
+  a.want_program = true;
+  int code = parse_args (&run_argp, argc, argv, &a, err);
+  if (code == 0)
+    code = run_code (al_named_run_once (&a.o, a.rollback, a.commit_to, err), "sandbox run", err);
+  free_args (&a);
+  return code;
+}
+
+static int
+sandbox_create (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+{
+  struct run_args a;
+  defaults (&a, cli);
+  a.want_name = true;
+  int r = parse_args (&create_argp, argc, argv, &a, err);
+  if (r == 0 && a.name == NULL)
+    r = al_error_reason (err, EINVAL, "missing NAME (airlock sandbox create NAME [OPTION...])");
+  if (r == 0)
+    {
+      struct al_named_create_opts co = {
+        .root = cli->root,
+        .name = a.name,
+        .owner = a.owner,
+        .labels = a.labels,
+        .n_labels = a.n_labels,
+        .expire_ms = a.expire_ms,
+        .backend = a.backend,
+        .run = &a.o,
+        .log = &cli->log,
+      };
+      r = al_named_create (&co, err);
+    }
+  free_args (&a);
+  return r < 0 ? r : 0;
+}
+
+/* The NAME right after the verb, before any option (exec, snapshot...). */
+static int
+take_name (int argc, char **argv, const char *usage, struct al_error *err)
+{
+  if (argc < 2 || argv[1][0] == '-')
+    {
+      if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+        {
+          printf ("Usage: %s\n", usage);
+          exit (0);
+        }
+      return al_error_reason (err, EINVAL, "missing NAME (%s)", usage);
+    }
+  return al_named_check_name (argv[1], err);
+}
+
+static int
+sandbox_exec (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+{
+  int r = argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+              ? 0
+              : take_name (argc, argv, "airlock sandbox exec NAME [OPTION...] -- PROGRAM [ARG...]",
+                           err);
+  if (r < 0)
+    return r;
+  struct run_args a;
+  defaults (&a, cli);
+  a.want_program = true;
+  a.want_name = true;
+  struct al_named *n = NULL;
+  if (argc >= 2 && argv[1][0] != '-')
+    {
+      if ((r = al_named_open (cli->root, argv[1], &n, err)) < 0
+          || (r = al_named_load_opts (n, &a.o, err)) < 0)
+        {
+          al_named_free (n);
+          free_args (&a);
+          return r;
+        }
+    }
+  int code = parse_args (&exec_argp, argc, argv, &a, err);
+  if (code == 0)
+    code = run_code (al_named_exec (n, &a.o, err), "sandbox exec", err);
+  free_args (&a);
+  al_named_free (n);
+  return code;
+}
+
+/* snapshot, rollback, diff, commit, clone, destroy, inspect: NAME, then
+ * a few arguments of their own. */
+static int
+sandbox_op (struct al_cli *cli, const char *sub, int argc, char **argv, struct al_error *err)
+{
+  static const struct
+  {
+    const char *verb, *usage;
+    int min_args, max_args; /* after NAME */
+  } ops[] = {
+    { "snapshot", "airlock sandbox snapshot NAME [TAG]", 0, 1 },
+    { "rollback", "airlock sandbox rollback NAME [TAG | --to-base]", 0, 1 },
+    { "diff", "airlock sandbox diff NAME [TAG]", 0, 1 },
+    { "commit", "airlock sandbox commit NAME --to DIR", 2, 2 },
+    { "clone", "airlock sandbox clone SRC NEW", 1, 1 },
+    { "destroy", "airlock sandbox destroy NAME", 0, 0 },
+    { "inspect", "airlock sandbox inspect NAME", 0, 0 },
+  };
+  size_t k = 0;
+  while (strcmp (ops[k].verb, sub) != 0)
+    k++;
+  int r = take_name (argc, argv, ops[k].usage, err);
+  if (r < 0)
+    return r;
+  bool to_base = false;
+  const char *args[2] = { NULL, NULL };
+  int n_args = 0;
+  for (int i = 2; i < argc; i++)
+    {
+      if (strcmp (sub, "rollback") == 0 && strcmp (argv[i], "--to-base") == 0)
+        to_base = true;
+      else if (n_args < 2 && (argv[i][0] != '-' || strcmp (argv[i], "--to") == 0 || strncmp (argv[i], "--to=", 5) == 0))
+        {
+          if (strncmp (argv[i], "--to=", 5) == 0)
+            {
+              args[n_args++] = "--to";
+              if (n_args < 2)
+                args[n_args++] = argv[i] + 5;
+            }
+          else
+            args[n_args++] = argv[i];
+        }
+      else
+        return al_error_reason (err, EINVAL, "unexpected argument `%s` (%s)", argv[i], ops[k].usage);
+    }
+  if (n_args < ops[k].min_args || n_args > ops[k].max_args
+      || (strcmp (sub, "commit") == 0 && strcmp (args[0], "--to") != 0)
+      || (to_base && n_args > 0))
+    return al_error_reason (err, EINVAL, "usage: %s", ops[k].usage);
+  struct al_named *n = NULL;
+  if ((r = al_named_open (cli->root, argv[1], &n, err)) < 0)
+    return r;
+  char tag[AL_SNAP_TAG_MAX + 1] = "";
+  if (strcmp (sub, "snapshot") == 0)
+    {
+      r = al_named_snapshot (n, args[0], tag, sizeof tag, err);
+      if (r == 0)
+        printf ("%s\n", tag);
+    }
+  else if (strcmp (sub, "rollback") == 0)
+    r = al_named_rollback (n, args[0], to_base, err);
+  else if (strcmp (sub, "diff") == 0)
+    r = al_named_diff (n, args[0], stdout, err);
+  else if (strcmp (sub, "commit") == 0)
+    r = al_named_commit (n, args[1], err);
+  else if (strcmp (sub, "clone") == 0)
+    r = al_named_clone (n, args[0], err);
+  else if (strcmp (sub, "destroy") == 0)
+    r = al_named_destroy (n, err);
+  else
+    r = al_named_inspect (n, stdout, err);
+  al_named_free (n);
+  return r < 0 ? r : 0;
+}
+
+static int
+sandbox_list (struct al_cli *cli, int argc, char **argv, struct al_error *err)
+{
+  bool json = false;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *f = NULL;
+      if (strcmp (argv[i], "--format") == 0 && i + 1 < argc)
+        f = argv[++i];
+      else if (strncmp (argv[i], "--format=", 9) == 0)
+        f = argv[i] + 9;
+      else if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        {
+          printf ("Usage: airlock sandbox list [--format table|json]\n");
+          return 0;
+        }
+      if (f == NULL || (strcmp (f, "json") != 0 && strcmp (f, "table") != 0))
+        return al_error_reason (err, EINVAL, "unexpected argument `%s` (use --format table|json)",
+                                f ? f : argv[i]);
+      json = strcmp (f, "json") == 0;
+    }
+  return al_named_list (cli->root, json, stdout, err);
 }
 
 static struct argp gc_argp = {
   NULL, NULL, NULL,
-  "Remove what sandbox runs whose airlock died left behind: state, cgroup (after killing "
-  "what it holds), directories.  Running sandboxes are left alone.",
+  "Remove what sandbox runs whose airlock died left behind (state, cgroup after killing "
+  "what it holds); destroy expired named sandboxes; finish or undo half-done snapshots, "
+  "rollbacks and commits, and delete what rollbacks dropped.  Running sandboxes are left "
+  "alone.",
   NULL, NULL, NULL,
 };
 
@@ -430,20 +792,31 @@ static int
 sandbox_gc (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
   al_cli_parse (&gc_argp, argc, argv, NULL);
-  unsigned removed = 0;
+  unsigned removed = 0, destroyed = 0;
   int ret = al_sandbox_gc (cli->root, &cli->log, &removed, err);
-  if (ret < 0)
+  if (ret < 0 || (ret = al_named_gc (cli->root, &cli->log, &destroyed, err)) < 0)
     return ret;
-  printf ("removed %u\n", removed);
+  printf ("removed %u\n", removed + destroyed);
   return 0;
 }
 
 int
 al_cmd_sandbox (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
-  static const char usage[] = "Usage: airlock sandbox run [OPTION...] -- PROGRAM [ARG...]\n"
-                              "       airlock sandbox gc\n"
-                              "Run `airlock sandbox run --help` for the options.  See airlock(8).\n";
+  static const char usage[]
+      = "Usage: airlock sandbox run [OPTION...] -- PROGRAM [ARG...]\n"
+        "       airlock sandbox create NAME [OPTION...]\n"
+        "       airlock sandbox exec NAME [OPTION...] -- PROGRAM [ARG...]\n"
+        "       airlock sandbox snapshot NAME [TAG]\n"
+        "       airlock sandbox rollback NAME [TAG | --to-base]\n"
+        "       airlock sandbox diff NAME [TAG]\n"
+        "       airlock sandbox commit NAME --to DIR\n"
+        "       airlock sandbox clone SRC NEW\n"
+        "       airlock sandbox list [--format table|json]\n"
+        "       airlock sandbox inspect NAME\n"
+        "       airlock sandbox destroy NAME\n"
+        "       airlock sandbox gc\n"
+        "Run `airlock sandbox run --help` for the options.  See airlock(8).\n";
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {
       fputs (usage, argc < 2 ? stderr : stdout);
@@ -463,5 +836,24 @@ al_cmd_sandbox (struct al_cli *cli, int argc, char **argv, struct al_error *err)
       cli->log.verb = "sandbox gc";
       return sandbox_gc (cli, argc - 1, argv + 1, err);
     }
-  return al_error_reason (err, EINVAL, "unknown command `%s` (use run or gc)", sub);
+  static const char *const verbs[] = { "create", "exec", "snapshot", "rollback", "diff", "commit",
+                                       "clone", "destroy", "inspect", "list" };
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    if (strcmp (sub, verbs[i]) == 0)
+      {
+        static char verb[32];
+        snprintf (verb, sizeof verb, "sandbox %s", sub);
+        cli->log.verb = verb;
+        if (i == 0)
+          return sandbox_create (cli, argc - 1, argv + 1, err);
+        if (i == 1)
+          return sandbox_exec (cli, argc - 1, argv + 1, err);
+        if (strcmp (sub, "list") == 0)
+          return sandbox_list (cli, argc - 1, argv + 1, err);
+        return sandbox_op (cli, sub, argc - 1, argv + 1, err);
+      }
+  return al_error_reason (err, EINVAL,
+                          "unknown command `%s` (use run, create, exec, snapshot, rollback, diff, "
+                          "commit, clone, list, inspect, destroy or gc)",
+                          sub);
 }

@@ -46,6 +46,7 @@
 #include "file.h"
 #include "oci_config.h"
 #include "seccomp.h"
+#include "snapshot.h"
 #include "state.h"
 #include "supervisor.h"
 
@@ -148,10 +149,46 @@ take_slot (struct run *run, struct al_error *err)
         }
       run->slot = slot;
       run->slot_fd = fd;
-      run->uid_base = (uid_t) base;
+      run->uid_base = run->o->has_uid_base ? (uid_t) run->o->uid_base : (uid_t) base;
       return 0;
     }
   return al_error_reason (err, EBUSY, "all %u sandbox slots are in use", AL_SANDBOX_SLOTS);
+}
+
+#define RESERVED "reserved" /* a lease that keeps a slot's uid range for a store */
+
+int
+al_sandbox_reserve_range (unsigned *ret_slot, uint32_t *ret_uid_base, struct al_error *err)
+{
+  struct al_sandbox_opts o = { 0 };
+  struct run run = { .o = &o, .slot_fd = -1 };
+  snprintf (run.id, sizeof run.id, RESERVED);
+  int r = take_slot (&run, err);
+  if (r < 0)
+    return r;
+  close (run.slot_fd); /* the lease stays: runs skip the slot */
+  *ret_slot = run.slot;
+  *ret_uid_base = run.uid_base;
+  return 0;
+}
+
+int
+al_sandbox_free_range (unsigned slot, struct al_error *err)
+{
+  char path[64];
+  snprintf (path, sizeof path, AL_SANDBOX_SLOTS_DIR "/%u", slot);
+  cleanup_close int fd = open (path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : al_error_set (err, errno, "open slot `%s`", path);
+  char buf[sizeof RESERVED];
+  if (flock (fd, LOCK_EX) < 0)
+    return al_error_set (err, errno, "lock slot `%s`", path);
+  if (pread (fd, buf, sizeof buf - 1, 0) != (ssize_t) sizeof buf - 1
+      || memcmp (buf, RESERVED, sizeof buf - 1) != 0)
+    return 0; /* not a reserved range (gc freed it, or never was) */
+  if (ftruncate (fd, 0) < 0)
+    return al_error_set (err, errno, "free slot `%s`", path);
+  return 0;
 }
 
 /* The run is over: its lease goes, then the slot. */
@@ -375,7 +412,7 @@ build_config (const struct run *run, struct al_config **ret, struct al_error *er
   json_decref (idmap);
   json_t *config = json_pack ("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion",
                               AL_OCI_VERSION, "process", process, "root", "path",
-                              MNT "/" AL_EPHEMERAL_ROOT, "readonly", o->read_only, "hostname",
+                              o->store ? MNT : MNT "/" AL_EPHEMERAL_ROOT, "readonly", o->read_only, "hostname",
                               "sandbox", "mounts", build_mounts (run), "linux", linux_spec);
   if (config == NULL)
     return al_error_set (err, ENOMEM, "build the sandbox's config");
@@ -429,11 +466,24 @@ build_root (struct run *run, struct al_error *err)
     .uid = run->uid_base,
     .gid = run->uid_base,
   };
-  int r = al_ephemeral_mount (&eo, box, MNT, err);
+  int r;
+  if (o->store)
+    {
+      /* A named sandbox's root: its store's, on disk. */
+      struct al_snap *s = NULL;
+      char target[PATH_MAX + 8];
+      snprintf (target, sizeof target, "%s/" MNT, run->box);
+      r = al_snap_open (o->store, &s, err);
+      if (r == 0)
+        r = al_snap_mount (s, target, err);
+      al_snap_close (s);
+    }
+  else
+    r = al_ephemeral_mount (&eo, box, MNT, err);
   if (r < 0 || o->n_binds == 0)
     return r;
   cleanup_close int root
-      = openat (box, MNT "/" AL_EPHEMERAL_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      = openat (box, o->store ? MNT : MNT "/" AL_EPHEMERAL_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
   char path[64];
   snprintf (path, sizeof path, "/proc/%d/ns/user", (int) run->init_pid);
   cleanup_close int userns = open (path, O_RDONLY | O_CLOEXEC);
@@ -738,6 +788,8 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
     return al_error_set (err, errno, "getrandom"), failed (o, NULL, &limits, &start, err);
   snprintf (run.id, sizeof run.id, ID_PREFIX "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
             rnd[3], rnd[4], rnd[5]);
+  if (o->id)
+    snprintf (run.id, sizeof run.id, "%s", o->id);
 
   cleanup_seccomp scmp_filter_ctx filter = NULL;
   if (compile_seccomp (o, &filter, err) < 0)

@@ -110,11 +110,28 @@ struct al_sandbox_opts
   bool verbose;
   char **argv; /* the program and its arguments */
   struct al_log *log;
+  /* A named sandbox's exec (named.h): the root is this snapshot store's
+   * (snapshot.h), mounted in the sandbox's namespace, and what the program
+   * writes stays in it; --disk then caps /tmp only.  uid_base is the
+   * store's id range (a reserved slot's, al_sandbox_reserve_range). */
+  const char *store;
+  bool has_uid_base;
+  uint32_t uid_base;
+  /* The run's id, "sb-" and 12 hex digits (NULL: a random one). */
+  const char *id;
 };
+
+#define AL_SANDBOX_ID_MAX 32
 
 /* Run it.  Returns the exit code for `sandbox run` (>= 0); on 125 err
  * says why (the caller prints it). */
 int al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err);
+
+/* Reserve a slot's uid range for a named sandbox's store for good (runs
+ * skip the slot until al_sandbox_free_range): its files keep their owner
+ * from one exec to the next.  *ret_uid_base is the range's first id. */
+int al_sandbox_reserve_range (unsigned *ret_slot, uint32_t *ret_uid_base, struct al_error *err);
+int al_sandbox_free_range (unsigned slot, struct al_error *err);
 
 /* Remove what runs that died with airlock left: their state entries,
  * cgroups (after a kill of the sandbox's leaf) and directories.  Running
