@@ -359,10 +359,7 @@ unlock (struct al_named *n)
 static int
 open_store (struct al_named *n, struct al_snap **ret, struct al_error *err)
 {
-  int r = al_snap_open (n->store, ret, err);
-  if (r < 0)
-    return al_error_wrap (err, "sandbox `%s`", n->name);
-  return 0;
+  return al_snap_open (n->store, ret, err); /* its errors name the sandbox */
 }
 
 /* ---------------------------------------------------------------- create */
@@ -464,7 +461,6 @@ create (const struct al_named_create_opts *o, json_t **ret_args, struct al_error
         {
           struct al_error e = { 0 };
           al_sandbox_free_range (slot, &e);
-          al_error_wrap (err, "sandbox `%s`", o->name);
         }
     }
   if (r < 0)
@@ -582,7 +578,7 @@ do_snapshot (struct al_named *n, struct al_snap *s, void *data, struct al_error 
   struct snap_args *a = data;
   int r = al_snap_snapshot (s, a->tag, err);
   if (r < 0)
-    return al_error_wrap (err, "sandbox `%s`", n->name);
+    return r;
   struct al_snap_info *info = NULL;
   size_t count = 0;
   if (al_snap_list (s, &info, &count, err) == 0 && count > 0 && a->ret_tag)
@@ -610,7 +606,7 @@ do_rollback (struct al_named *n, struct al_snap *s, void *data, struct al_error 
   struct snap_args *a = data;
   int r = al_snap_rollback (s, a->tag, a->to_base, err);
   if (r < 0)
-    return al_error_wrap (err, "sandbox `%s`", n->name);
+    return r;
   /* What the rollback dropped was renamed away; deleting it is not part
    * of the rollback's cost, but nothing should stay behind. */
   struct al_error e = { 0 };
@@ -651,8 +647,8 @@ al_named_diff (struct al_named *n, const char *tag, FILE *out, struct al_error *
   int r = lock (n, false, err);
   if (r == 0)
     r = open_store (n, &s, err);
-  if (r == 0 && (r = al_snap_diff (s, tag, print_change, out, err)) < 0)
-    al_error_wrap (err, "sandbox `%s`", n->name);
+  if (r == 0)
+    r = al_snap_diff (s, tag, print_change, out, err);
   al_snap_close (s);
   unlock (n);
   audit (n->root, "diff", n->name, json_pack ("{s:s?}", "tag", tag), r, err);
@@ -663,10 +659,8 @@ static int
 do_commit (struct al_named *n, struct al_snap *s, void *data, struct al_error *err)
 {
   struct snap_args *a = data;
-  int r = al_snap_commit (s, a->dir, err);
-  if (r < 0)
-    return al_error_wrap (err, "sandbox `%s`: commit to `%s`", n->name, a->dir);
-  return 0;
+  (void) n;
+  return al_snap_commit (s, a->dir, err);
 }
 
 int
@@ -735,7 +729,7 @@ do_destroy (struct al_named *n, struct al_snap *s, void *data, struct al_error *
   (void) data;
   int r = al_snap_destroy (s, err);
   if (r < 0)
-    return al_error_wrap (err, "sandbox `%s`", n->name);
+    return r;
   /* sandbox.json last: until it goes, the sandbox is there for gc. */
   char path[PATH_MAX + 16];
   snprintf (path, sizeof path, "%s/" META, n->dir);

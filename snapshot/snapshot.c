@@ -791,7 +791,7 @@ al_snap_create (const char *dir, const char *base, enum al_snap_backend backend,
       if (s->ops == NULL)
         r = al_error_reason (err, EINVAL, "sandbox `%s`: unknown backend", s->name);
       else if ((r = s->ops->probe (parent, err)) < 0)
-        r = al_error_wrap (err, "sandbox `%s`: --backend %s", s->name, s->ops->name);
+        r = al_error_wrap (err, "sandbox `%s`", s->name);
     }
   if (r == 0)
     r = make_store (dir, s, fill_new, NULL, err);
@@ -1267,8 +1267,11 @@ commit_child (struct views *v, int old_fd, int new_fd, struct al_error *err)
 {
   (void) old_fd;
   struct commit *c = v->arg;
-  int r = c->exists ? al_tree_sync (new_fd, c->tmp_fd, err)
-                    : al_tree_copy_opts (new_fd, c->tmp_fd, AL_TREE_SKIP_OVERLAY_XATTRS, err);
+  /* With the host's system directories as base, those stay the host's:
+     the commit holds their mount points, empty. */
+  unsigned flags = AL_TREE_SKIP_OVERLAY_XATTRS | (v->s->base == NULL ? AL_TREE_ONE_FS : 0);
+  int r = c->exists ? al_tree_sync_opts (new_fd, c->tmp_fd, flags, err)
+                    : al_tree_copy_opts (new_fd, c->tmp_fd, flags, err);
   if (r < 0)
     return r;
   al_snap_crash ("commit-copied");

@@ -136,7 +136,10 @@ int al_snap_diff (struct al_snap *s, const char *tag,
  * removed: a reader sees the old tree or the new one, never a mix, and
  * files of the old tree that are still open keep their data.  The
  * temporary tree is recorded in meta.json: a crash leaves dir old or new
- * and the next open removes what is left beside it. */
+ * and the next open removes what is left beside it.  With the host's
+ * system directories as base (NULL), those stay the host's: the tree holds
+ * their mount points empty (and the symlinks of a merged /usr), and the
+ * sandbox's own files. */
 int al_snap_commit (struct al_snap *s, const char *dir, struct al_error *err);
 
 /* A new store in dir sharing this one's base and snapshots (overlay: the

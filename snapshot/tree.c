@@ -41,6 +41,7 @@ struct walk
 {
   enum walk_mode mode;
   unsigned flags;
+  dev_t top_dev; /* of the source's top (AL_TREE_ONE_FS) */
   int dst_root;
   void *links;         /* tsearch tree of struct link_entry */
   char path[PATH_MAX]; /* "/a/b" of the entry at hand, "" at the top */
@@ -473,7 +474,9 @@ walk_subdir (struct walk *w, int sdir, int ddir, const char *name, const struct 
   cleanup_close int d = open_dir (ddir, name);
   if (d < 0)
     return al_error_set (w->err, errno, "open `%s` in the copy", shown (w));
-  int r = walk_dir (w, s, d);
+  struct stat sst;
+  bool other_mount = (w->flags & AL_TREE_ONE_FS) && fstat (s, &sst) == 0 && sst.st_dev != w->top_dev;
+  int r = other_mount ? 0 : walk_dir (w, s, d);
   if (r < 0)
     return r;
   return apply_meta (w, sdir, ddir, name, st, exists);
@@ -590,6 +593,8 @@ run_walk (enum walk_mode mode, unsigned flags, int src_fd, int dst_fd, struct al
   w->flags = flags;
   w->dst_root = dst_fd;
   w->err = err;
+  struct stat top;
+  w->top_dev = fstat (src_fd, &top) == 0 ? top.st_dev : 0;
   int r = walk_dir (w, src_fd, dst_fd);
   if (r == 0)
     {
@@ -626,6 +631,12 @@ int
 al_tree_sync (int src_fd, int dst_fd, struct al_error *err)
 {
   return run_walk (MODE_SYNC, AL_TREE_SKIP_OVERLAY_XATTRS, src_fd, dst_fd, err);
+}
+
+int
+al_tree_sync_opts (int src_fd, int dst_fd, unsigned flags, struct al_error *err)
+{
+  return run_walk (MODE_SYNC, flags | AL_TREE_SKIP_OVERLAY_XATTRS, src_fd, dst_fd, err);
 }
 
 int

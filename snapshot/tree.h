@@ -28,6 +28,8 @@
 #include "error.h"
 
 #define AL_TREE_SKIP_OVERLAY_XATTRS 1u /* do not copy trusted.overlay.* */
+#define AL_TREE_ONE_FS 2u /* another mount below the top: its mount point is
+                             copied as a directory, not what is mounted there */
 
 /* Copy the contents of src_dirfd into dst_dirfd (an existing, empty
  * directory).  The top directories' own metadata is copied too. */
@@ -45,6 +47,7 @@ int al_tree_apply_upper (int upper_fd, int dst_fd, struct al_error *err);
 /* Make dst (a plain tree) equal to src, replacing only what differs (as
  * al_tree_diff sees it): after it, al_tree_diff (src, dst) reports nothing. */
 int al_tree_sync (int src_fd, int dst_fd, struct al_error *err);
+int al_tree_sync_opts (int src_fd, int dst_fd, unsigned flags, struct al_error *err);
 
 /* One non-directory src_dirfd/name copied (as al_tree_copy) to
  * dst_dirfd/dst_name, which must not exist. */

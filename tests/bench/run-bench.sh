@@ -12,12 +12,17 @@
 #   BENCH_STARTS   sequential starts per sample (default 20)
 #   BENCH_RUNTIMES space-separated rows to run (default: all below but
 #                  airlock-v1only)
-#   BENCH_SECTIONS startup and/or sandbox (default both), see below
+#   BENCH_SECTIONS startup, sandbox and/or rollback (default all three),
+#                  see below
 #   BENCH_SANDBOX_SAMPLES  paired samples of the sandbox section (default
 #                  BENCH_SAMPLES)
 #   BENCH_SANDBOX_STARTS   starts per runtime per sample there (default
 #                  BENCH_STARTS)
 #   BENCH_RSS_RUNS runs per supervisor memory case (default 3)
+#   BENCH_ROLLBACK_SAMPLES  timed rollbacks per row and count (default 15)
+#   BENCH_ROLLBACK_FILES    files in the rollback section's base (10000)
+#   BENCH_ROLLBACK_COUNTS   changed-file counts (default "10 1000 10000")
+#   AL_BUILDDIR    build dir holding libairlock.a (default: AIRLOCK's dir)
 #   BENCH_STRICT=1 exit 2 when a target is missed
 #   CC             compiler for the tiny timing helper (default cc)
 #
@@ -107,6 +112,16 @@
 # --output-limit=0 (all passed on).  BENCH_RSS_RUNS runs each; the largest
 # VmHWM is reported, with how much of the resident set at exit was file
 # pages (the binary and shared libraries' text) and how much anonymous.
+#
+# Rollback section.  tests/bench/bench-rollback.c (built here against the
+# build's libairlock.a) times one rollback after 10, 1000 and 10000 of a
+# 10000-file base's files changed: al_snap_rollback() of an overlay store
+# (in the temp dir, on /tmp's disk) and of a btrfs store (a loop-mounted
+# btrfs image whose backing file is on a tmpfs), against `rm -rf upper &&
+# mkdir upper` (in-process) and the btrfs subvolume delete + snapshot pair,
+# as raw ioctls and as two `btrfs` commands.  Medians; targets: overlay
+# <= 10 ms at every count, btrfs <= 1.2x the ioctl pair.  See the top of
+# bench-rollback.c.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -116,7 +131,10 @@ SAMPLES=${BENCH_SAMPLES:-7}
 STARTS=${BENCH_STARTS:-20}
 ALL_ROWS="airlock airlock-nocg airlock-v1only crun crun-nocg runc bwrap unshare exec"
 ROWS=${BENCH_RUNTIMES:-airlock airlock-nocg crun crun-nocg runc bwrap unshare exec}
-SECTIONS=${BENCH_SECTIONS:-startup sandbox}
+SECTIONS=${BENCH_SECTIONS:-startup sandbox rollback}
+RB_SAMPLES=${BENCH_ROLLBACK_SAMPLES:-15}
+RB_FILES=${BENCH_ROLLBACK_FILES:-10000}
+RB_COUNTS=${BENCH_ROLLBACK_COUNTS:-10 1000 10000}
 SB_SAMPLES=${BENCH_SANDBOX_SAMPLES:-$SAMPLES}
 SB_STARTS=${BENCH_SANDBOX_STARTS:-$STARTS}
 RSS_RUNS=${BENCH_RSS_RUNS:-3}
@@ -128,7 +146,7 @@ AIRLOCK=$(command -v "$AIRLOCK") || die "no airlock binary (set AIRLOCK)"
 command -v unshare >/dev/null || die "unshare(1) is missing"
 has_section () { [[ " $SECTIONS " == *" $1 "* ]]; }
 for sec in $SECTIONS; do
-  case "$sec" in startup|sandbox) ;; *) die "unknown section $sec (sections: startup sandbox)" ;; esac
+  case "$sec" in startup|sandbox|rollback) ;; *) die "unknown section $sec (sections: startup sandbox rollback)" ;; esac
 done
 has_section startup || ROWS=
 
@@ -539,6 +557,25 @@ if has_section sandbox; then
     echo "WARNING: load average ${sb_load1%% *} exceeds $(nproc) CPUs: wall-clock figures are inflated and noisy; prefer the cpu ms column and ratios"
   fi
   echo "BENCH_JSON {\"bench\":\"sandbox\",\"load\":\"$sb_load1\",\"load_start\":\"$sb_load0\",\"samples\":$SB_SAMPLES,\"starts_per_sample\":$SB_STARTS,\"cpus\":$(nproc),\"rows\":{$json_rows},\"ratios\":{$json_ratios},\"supervisor_rss\":{$json_rss},\"targets\":{$json_targets}}"
+fi
+
+# ------------------------------------------------------------------ rollback
+if has_section rollback; then
+  json_targets=''
+  command -v mkfs.btrfs >/dev/null || die "the rollback section needs mkfs.btrfs (btrfs-progs)"
+  builddir=${AL_BUILDDIR:-$(dirname "$AIRLOCK")}
+  [ -f "$builddir/libairlock.a" ] || die "no $builddir/libairlock.a (set AL_BUILDDIR)"
+  # shellcheck disable=SC2046
+  "$CC" -O2 -std=gnu11 -I"$builddir" -iquote "$srcdir/runtime" -iquote "$srcdir/isolation" \
+    -iquote "$srcdir/snapshot" -iquote "$srcdir/tests/unit" -o "$tmp/bench-rollback" \
+    "$here/bench-rollback.c" "$srcdir/tests/unit/btrfs_testlib.c" "$builddir/libairlock.a" \
+    $(pkg-config --libs libbtrfsutil jansson libseccomp libcap) || die "cannot build bench-rollback"
+  mkdir "$tmp/rollback"
+  echo
+  timeout 3600 "$tmp/bench-rollback" -s "$RB_SAMPLES" -f "$RB_FILES" -c "$RB_COUNTS" \
+    "$tmp/rollback" | tee "$tmp/rollback.out" || die "bench-rollback failed"
+  target "rollback_overlay<=10ms" "$(grep -q '^target overlay.*: met' "$tmp/rollback.out" && echo true || echo false)"
+  target "rollback_btrfs<=1.2x_ioctl" "$(grep -q '^target btrfs.*: met' "$tmp/rollback.out" && echo true || echo false)"
 fi
 
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$missed" = 1 ]; then

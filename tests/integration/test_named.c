@@ -271,6 +271,42 @@ Test (named, commit_to_a_directory)
   h_bundle_fini (&bb);
 }
 
+/* With the host's system directories as base, a commit holds the
+ * sandbox's own files, not a copy of the host's /usr. */
+Test (named, commit_with_the_host_base)
+{
+  create ("host");
+  free (sh ("host", "mkdir /proj && echo x > /proj/f && echo ok"));
+  char out_dir[PATH_MAX + 16], path[PATH_MAX + 64];
+  snprintf (out_dir, sizeof out_dir, "%s/out", sb.dir);
+  struct h_result r;
+  sbx (&r, 0, ARGS ("commit", "host", "--to", out_dir));
+  h_result_free (&r);
+  snprintf (path, sizeof path, "%s/proj/f", out_dir);
+  char *text = h_read_file (path);
+  cr_assert_str_eq (text ? text : "(none)", "x\n");
+  free (text);
+  snprintf (path, sizeof path, "%s/usr", out_dir);
+  DIR *d = opendir (path);
+  cr_assert_not_null (d, "no /usr mount point in the commit");
+  int n = 0;
+  for (struct dirent *e; (e = readdir (d)) != NULL;)
+    n += e->d_name[0] != '.';
+  closedir (d);
+  cr_assert_eq (n, 0, "the host's /usr was copied into the commit");
+  /* Again, into the existing directory: it gets what changed. */
+  free (sh ("host", "echo y > /proj/g && rm /proj/f && echo ok"));
+  sbx (&r, 0, ARGS ("commit", "host", "--to", out_dir));
+  h_result_free (&r);
+  snprintf (path, sizeof path, "%s/proj/g", out_dir);
+  text = h_read_file (path);
+  cr_assert_str_eq (text ? text : "(none)", "y\n");
+  free (text);
+  struct stat st;
+  snprintf (path, sizeof path, "%s/proj/f", out_dir);
+  cr_assert_neq (lstat (path, &st), 0, "a deleted file stayed in the commit");
+}
+
 /* --commit-to: a transaction.  A failing run leaves DIR exactly as it
  * was; a passing one folds its changes in. */
 Test (named, run_commit_to_is_a_transaction)
