@@ -376,12 +376,14 @@ write_meta (const char *dir, json_t *meta, struct al_error *err)
   return al_write_file_atomic (dfd, META, text, strlen (text), 0600, err);
 }
 
-/* Whether another sandbox of root still uses uid (clones share it). */
+/* Whether another sandbox of root still uses uid (clones share it): its
+ * directory's real path in user (PATH_MAX bytes). */
 static bool
-uid_in_use (const char *root, const char *except, uint32_t uid)
+uid_in_use (const char *root, const char *except, uint32_t uid, char *user)
 {
   char dir[PATH_MAX];
   struct al_error e = { 0 };
+  user[0] = '\0';
   if (named_dir (root, dir, sizeof dir, &e) < 0)
     return true;
   cleanup_dir DIR *d = opendir (dir);
@@ -394,6 +396,8 @@ uid_in_use (const char *root, const char *except, uint32_t uid)
       if (al_named_open (root, de->d_name, &o, &e) < 0)
         continue;
       bool same = o->uid == uid;
+      if (same && realpath (o->dir, user) == NULL)
+        user[0] = '\0';
       al_named_free (o);
       if (same)
         return true;
@@ -453,7 +457,11 @@ create (const struct al_named_create_opts *o, json_t **ret_args, struct al_error
   unsigned slot = 0;
   uint32_t uid = 0;
   struct al_snap *s = NULL;
-  r = al_sandbox_reserve_range (&slot, &uid, err);
+  char owner[PATH_MAX];
+  if (realpath (n.dir, owner) == NULL)
+    r = al_error_set (err, errno, "sandbox `%s`: `%s`", o->name, n.dir);
+  else
+    r = al_sandbox_reserve_range (owner, &slot, &uid, err);
   if (r == 0)
     {
       r = al_snap_create (n.store, o->run->rootfs, o->backend, uid, uid, &s, err);
@@ -737,7 +745,12 @@ do_destroy (struct al_named *n, struct al_snap *s, void *data, struct al_error *
     return al_error_set (err, errno, "sandbox `%s`: remove `%s`", n->name, path);
   remove_dir_files (n->dir);
   struct al_error e = { 0 };
-  if (!uid_in_use (n->root, n->name, n->uid) && al_sandbox_free_range (n->slot, &e) < 0)
+  char user[PATH_MAX];
+  if (!uid_in_use (n->root, n->name, n->uid, user))
+    r = al_sandbox_free_range (n->slot, &e);
+  else
+    r = user[0] ? al_sandbox_move_range (n->slot, user, &e) : 0;
+  if (r < 0)
     fprintf (stderr, "airlock: warning: sandbox `%s`: %s\n", n->name, e.msg);
   return 0;
 }

@@ -98,8 +98,9 @@ id_file_uses (const char *path, uint64_t lo, uint64_t hi)
   return false;
 }
 
+/* Take a free slot and write lease in it (NULL: the run's own). */
 static int
-take_slot (struct run *run, struct al_error *err)
+take_slot (struct run *run, const char *lease_text, struct al_error *err)
 {
   /* Host-wide, whatever --root says: a slot is a uid range and a subnet. */
   const char *dir = AL_SANDBOX_SLOTS_DIR;
@@ -136,10 +137,11 @@ take_slot (struct run *run, struct al_error *err)
           continue;
         }
       char lease[96];
-      int n = snprintf (lease, sizeof lease, "%s %llu %llu\n", run->id,
-                        (unsigned long long) run->root_st.st_dev,
-                        (unsigned long long) run->root_st.st_ino);
-      if (pwrite (fd, lease, (size_t) n, 0) != n)
+      int n = lease_text ? (int) strlen (lease_text)
+                         : snprintf (lease, sizeof lease, "%s %llu %llu\n", run->id,
+                                     (unsigned long long) run->root_st.st_dev,
+                                     (unsigned long long) run->root_st.st_ino);
+      if (pwrite (fd, lease_text ? lease_text : lease, (size_t) n, 0) != n)
         {
           int e = errno;
           if (ftruncate (fd, 0) < 0)
@@ -155,16 +157,27 @@ take_slot (struct run *run, struct al_error *err)
   return al_error_reason (err, EBUSY, "all %u sandbox slots are in use", AL_SANDBOX_SLOTS);
 }
 
-#define RESERVED "reserved" /* a lease that keeps a slot's uid range for a store */
+#define RESERVED "reserved " /* "reserved OWNER": a slot's uid range kept for a store */
+
+static int
+reserved_lease (const char *owner, char **ret, struct al_error *err)
+{
+  if (owner[0] != '/' || strchr (owner, '\n'))
+    return al_error_reason (err, EINVAL, "reserve ids for `%s`: not an absolute path", owner);
+  if (asprintf (ret, RESERVED "%s\n", owner) < 0)
+    return al_error_set (err, ENOMEM, "reserve ids for `%s`", owner);
+  return 0;
+}
 
 int
-al_sandbox_reserve_range (unsigned *ret_slot, uint32_t *ret_uid_base, struct al_error *err)
+al_sandbox_reserve_range (const char *owner, unsigned *ret_slot, uint32_t *ret_uid_base,
+                          struct al_error *err)
 {
   struct al_sandbox_opts o = { 0 };
   struct run run = { .o = &o, .slot_fd = -1 };
-  snprintf (run.id, sizeof run.id, RESERVED);
-  int r = take_slot (&run, err);
-  if (r < 0)
+  cleanup_free char *lease = NULL;
+  int r = reserved_lease (owner, &lease, err);
+  if (r < 0 || (r = take_slot (&run, lease, err)) < 0)
     return r;
   close (run.slot_fd); /* the lease stays: runs skip the slot */
   *ret_slot = run.slot;
@@ -189,6 +202,46 @@ al_sandbox_free_range (unsigned slot, struct al_error *err)
   if (ftruncate (fd, 0) < 0)
     return al_error_set (err, errno, "free slot `%s`", path);
   return 0;
+}
+
+int
+al_sandbox_move_range (unsigned slot, const char *owner, struct al_error *err)
+{
+  char path[64];
+  snprintf (path, sizeof path, AL_SANDBOX_SLOTS_DIR "/%u", slot);
+  cleanup_free char *lease = NULL;
+  int r = reserved_lease (owner, &lease, err);
+  if (r < 0)
+    return r;
+  cleanup_close int fd = open (path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || flock (fd, LOCK_EX) < 0)
+    return al_error_set (err, errno, "slot `%s`", path);
+  size_t n = strlen (lease);
+  if (pwrite (fd, lease, n, 0) != (ssize_t) n || ftruncate (fd, (off_t) n) < 0)
+    return al_error_set (err, errno, "write slot `%s`", path);
+  return 0;
+}
+
+/* A reserved range whose owner is gone (its sandbox.json missing and
+ * nobody making it: its lock is free) can go.  fd: the slot, locked. */
+static bool
+reservation_orphaned (int fd)
+{
+  char buf[PATH_MAX + 16];
+  ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+  if (n <= (ssize_t) strlen (RESERVED) || memcmp (buf, RESERVED, strlen (RESERVED)) != 0)
+    return false;
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  const char *owner = buf + strlen (RESERVED);
+  char p[PATH_MAX + 32];
+  struct stat st;
+  snprintf (p, sizeof p, "%s/sandbox.json", owner);
+  if (owner[0] != '/' || stat (p, &st) == 0 || errno != ENOENT)
+    return false;
+  snprintf (p, sizeof p, "%s/lock", owner);
+  cleanup_close int lock = open (p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  return lock < 0 || flock (lock, LOCK_EX | LOCK_NB) == 0;
 }
 
 /* The run is over: its lease goes, then the slot. */
@@ -804,7 +857,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
         }
     }
 
-  if (make_box (&run, err) < 0 || take_slot (&run, err) < 0)
+  if (make_box (&run, err) < 0 || take_slot (&run, NULL, err) < 0)
     return failed (o, run.id, &limits, &start, err);
 
   struct al_config *config = NULL;
@@ -1016,6 +1069,10 @@ al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, stru
           dead[n_dead++].fd = fd;
           continue;
         }
+      /* Any root's: a named sandbox's ids, kept after it went (its state
+         directory deleted by hand). */
+      if (locked && !lease && reservation_orphaned (fd) && ftruncate (fd, 0) < 0)
+        al_log_warn (log, "sandbox gc: free slot %s: %s", de->d_name, strerror (errno));
       close (fd);
     }
 

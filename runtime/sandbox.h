@@ -129,8 +129,14 @@ int al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err);
 
 /* Reserve a slot's uid range for a named sandbox's store for good (runs
  * skip the slot until al_sandbox_free_range): its files keep their owner
- * from one exec to the next.  *ret_uid_base is the range's first id. */
-int al_sandbox_reserve_range (unsigned *ret_slot, uint32_t *ret_uid_base, struct al_error *err);
+ * from one exec to the next.  *ret_uid_base is the range's first id.
+ * owner, the absolute path of the sandbox's directory, is in the lease:
+ * once it holds no sandbox.json (and nobody is making one), any `sandbox
+ * gc` frees the range.  al_sandbox_move_range names another owner (a
+ * clone that outlives the sandbox it came from). */
+int al_sandbox_reserve_range (const char *owner, unsigned *ret_slot, uint32_t *ret_uid_base,
+                              struct al_error *err);
+int al_sandbox_move_range (unsigned slot, const char *owner, struct al_error *err);
 int al_sandbox_free_range (unsigned slot, struct al_error *err);
 
 /* Remove what runs that died with airlock left: their state entries,

@@ -598,3 +598,45 @@ Test (named, sigkill_during_commit)
       expect_sh ("big", "ls /data | wc -l", "3000\n");
     }
 }
+
+/* A sandbox's ids stay reserved while it (or a clone) lives; deleted by
+ * hand, any gc frees them. */
+Test (named, id_range_reservation)
+{
+  create ("r1");
+  struct h_result r;
+  sbx (&r, 0, ARGS ("inspect", "r1"));
+  json_t *j = json_loads (r.out, 0, NULL);
+  int slot = (int) json_integer_value (json_object_get (j, "slot"));
+  json_decref (j);
+  h_result_free (&r);
+  char slot_path[64];
+  snprintf (slot_path, sizeof slot_path, "/run/airlock/~slots/%d", slot);
+  char *lease = h_read_file (slot_path);
+  cr_assert (lease && strncmp (lease, "reserved /", 10) == 0, "slot %d: %s", slot, lease);
+  free (lease);
+  /* A clone outlives its source: the reservation moves to it. */
+  sbx (&r, 0, ARGS ("clone", "r1", "r2"));
+  h_result_free (&r);
+  sbx (&r, 0, ARGS ("destroy", "r1"));
+  h_result_free (&r);
+  lease = h_read_file (slot_path);
+  cr_assert (lease && strstr (lease, "/~named/r2\n"), "slot %d after destroying r1: %s", slot,
+             lease ? lease : "");
+  free (lease);
+  sbx (&r, 0, ARGS ("gc"));
+  h_result_free (&r);
+  lease = h_read_file (slot_path);
+  cr_assert (lease && strstr (lease, "/~named/r2\n"), "gc freed the ids of a live sandbox");
+  free (lease);
+  /* Its directory deleted by hand: the next gc frees the range. */
+  char dir[PATH_MAX + 32];
+  snprintf (dir, sizeof dir, "%s/~named/r2", sb.root);
+  h_remove_tree (dir);
+  rmdir (dir);
+  sbx (&r, 0, ARGS ("gc"));
+  h_result_free (&r);
+  lease = h_read_file (slot_path);
+  cr_assert (lease && lease[0] == '\0', "slot %d still reserved: %s", slot, lease ? lease : "");
+  free (lease);
+}
