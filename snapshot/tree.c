@@ -799,10 +799,14 @@ content_differs (struct walk *w, int odir, int ndir, const char *name, bool *ret
   cleanup_close int b = openat (ndir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (a < 0 || b < 0)
     return al_error_set (w->err, errno, "open `%s`", shown (w));
-  static __thread char x[65536], y[65536];
+  /* On the heap: a static or thread-local buffer would sit in every
+     airlock process (a thread-local one is set up at each start). */
+  cleanup_free char *x = malloc (65536), *y = malloc (65536);
+  if (x == NULL || y == NULL)
+    return al_error_set (w->err, ENOMEM, "compare `%s`", shown (w));
   for (;;)
     {
-      ssize_t n = read (a, x, sizeof x);
+      ssize_t n = read (a, x, 65536);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
