@@ -874,24 +874,28 @@ al_named_list (const char *root, bool json, FILE *out, struct al_error *err)
     }
   else
     {
-      fprintf (out, "%-20s %-10s %-8s %-8s %9s %8s %8s %-25s\n", "NAME", "OWNER", "STATUS",
-               "BACKEND", "SNAPSHOTS", "CPU", "DISK", "EXPIRES");
+      fprintf (out, "%-20s %-10s %-8s %-8s %9s %8s %8s %8s %-25s\n", "NAME", "OWNER", "STATUS",
+               "BACKEND", "SNAPSHOTS", "CPU", "MEM", "DISK", "EXPIRES");
       size_t i;
       json_t *v;
       json_array_foreach (all, i, v)
         {
-          char cpu[32] = "-", disk[32] = "-";
+          char cpu[32] = "-", mem[32] = "-", disk[32] = "-";
+          if (json_object_get (v, "memory_peak"))
+            human ((uint64_t) json_integer_value (json_object_get (v, "memory_peak")), mem,
+                   sizeof mem);
           if (json_object_get (v, "cpu_s"))
             snprintf (cpu, sizeof cpu, "%.2fs", json_real_value (json_object_get (v, "cpu_s")));
           if (json_object_get (v, "disk"))
             human ((uint64_t) json_integer_value (json_object_get (v, "disk")), disk, sizeof disk);
           const char *exp = json_string_value (json_object_get (v, "expires"));
-          fprintf (out, "%-20s %-10s %-8s %-8s %9zu %8s %8s %-25s\n",
+          fprintf (out, "%-20s %-10s %-8s %-8s %9zu %8s %8s %8s %-25s\n",
                    json_string_value (json_object_get (v, "name")),
                    json_string_value (json_object_get (v, "owner")),
                    json_string_value (json_object_get (v, "status")),
                    json_string_value (json_object_get (v, "backend")),
-                   json_array_size (json_object_get (v, "snapshots")), cpu, disk, exp ? exp : "never");
+                   json_array_size (json_object_get (v, "snapshots")), cpu, mem, disk,
+                   exp ? exp : "never");
         }
     }
   json_decref (all);

@@ -19,10 +19,12 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -639,4 +641,73 @@ Test (named, id_range_reservation)
   lease = h_read_file (slot_path);
   cr_assert (lease && lease[0] == '\0', "slot %d still reserved: %s", slot, lease ? lease : "");
   free (lease);
+}
+
+/* The same commands on a state directory on btrfs: the store picks the
+ * btrfs backend by itself (a loop-mounted image, in this test's own mount
+ * namespace, so it goes with the test). */
+Test (named, btrfs_backend_end_to_end)
+{
+  if (access ("/usr/sbin/mkfs.btrfs", X_OK) != 0 && access ("/sbin/mkfs.btrfs", X_OK) != 0)
+    cr_skip_test ("mkfs.btrfs is not installed (btrfs-progs)");
+  cr_assert_eq (unshare (CLONE_NEWNS), 0, "unshare: %s", strerror (errno));
+  cr_assert_eq (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+  char img[PATH_MAX / 2], mnt[PATH_MAX / 2], cmd[3 * PATH_MAX];
+  cr_assert_lt (strlen (sb.dir), sizeof img - 16);
+  snprintf (img, sizeof img, "%.*s/btrfs.img", (int) (sizeof img - 16), sb.dir);
+  snprintf (mnt, sizeof mnt, "%.*s/bt", (int) (sizeof mnt - 16), sb.dir);
+  cr_assert_eq (mkdir (mnt, 0755), 0);
+  int n = snprintf (cmd, sizeof cmd,
+                    "truncate -s 512M %s && mkfs.btrfs -q %s >/dev/null && mount -o loop %s %s",
+                    img, img, img, mnt);
+  cr_assert (n > 0 && (size_t) n < sizeof cmd);
+  int st = system (cmd);
+  if (WIFEXITED (st) && WEXITSTATUS (st) != 0 && access ("/sys/module/btrfs", F_OK) != 0
+      && access ("/proc/filesystems", R_OK) == 0)
+    {
+      char *fs = h_read_file ("/proc/filesystems");
+      bool has = fs && strstr (fs, "btrfs");
+      free (fs);
+      if (!has)
+        cr_skip_test ("this kernel has no btrfs");
+    }
+  cr_assert (WIFEXITED (st) && WEXITSTATUS (st) == 0, "%s: status %d", cmd, st);
+  n = snprintf (sb.root, sizeof sb.root, "%s/state", mnt);
+  cr_assert (n > 0 && (size_t) n < sizeof sb.root);
+
+  create ("b");
+  struct h_result r;
+  sbx (&r, 0, ARGS ("inspect", "b"));
+  cr_assert (strstr (r.out, "\"backend\": \"btrfs\""), "%s", r.out);
+  h_result_free (&r);
+  free (sh ("b", "mkdir /d && echo 1 > /d/v && ln -s v /d/l && echo ok"));
+  sbx (&r, 0, ARGS ("snapshot", "b", "one"));
+  h_result_free (&r);
+  free (sh ("b", "echo 2 > /d/v && rm /d/l && echo n > /d/new && echo ok"));
+  sbx (&r, 0, ARGS ("diff", "b", "one"));
+  cr_assert (strstr (r.out, "M /d/v\n") && strstr (r.out, "D /d/l\n") && strstr (r.out, "A /d/new\n"),
+             "%s", r.out);
+  h_result_free (&r);
+  sbx (&r, 0, ARGS ("clone", "b", "c"));
+  h_result_free (&r);
+  sbx (&r, 0, ARGS ("rollback", "b", "one"));
+  h_result_free (&r);
+  expect_sh ("b", "cat /d/v; readlink /d/l; test -e /d/new || echo no-new; stat -c %u /d/v",
+             "1\nv\nno-new\n0\n");
+  expect_sh ("c", "cat /d/v; test -e /d/new && echo new", "2\nnew\n");
+  sbx (&r, 0, ARGS ("destroy", "b"));
+  h_result_free (&r);
+  sbx (&r, 0, ARGS ("destroy", "c"));
+  h_result_free (&r);
+  char dir[PATH_MAX + 32];
+  snprintf (dir, sizeof dir, "%s/~named", sb.root);
+  DIR *d = opendir (dir);
+  for (struct dirent *e; d && (e = readdir (d)) != NULL;)
+    cr_assert (e->d_name[0] == '.' || strcmp (e->d_name, "audit.log") == 0, "left: %s",
+               e->d_name);
+  if (d)
+    closedir (d);
+  cr_assert_eq (umount (mnt), 0, "umount: %s", strerror (errno));
+  n = snprintf (sb.root, sizeof sb.root, "%s/state", sb.dir);
+  cr_assert (n > 0 && (size_t) n < sizeof sb.root);
 }
