@@ -21,9 +21,29 @@
 
 /* The host directories the default root shows, read-only below the
  * sandbox's writes. */
-static const char *const system_dirs[] = {
+const char *const al_host_system_dirs[] = {
   "usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
 };
+const size_t al_n_host_system_dirs = sizeof al_host_system_dirs / sizeof al_host_system_dirs[0];
+
+int
+al_host_system_dir (const char *name, char *link, size_t size, struct al_error *err)
+{
+  char host[64];
+  snprintf (host, sizeof host, "/%s", name);
+  struct stat sb;
+  if (lstat (host, &sb) < 0)
+    return errno == ENOENT ? AL_HOST_NONE : al_error_set (err, errno, "host `%s`", host);
+  if (S_ISDIR (sb.st_mode))
+    return AL_HOST_DIR;
+  if (!S_ISLNK (sb.st_mode))
+    return AL_HOST_NONE;
+  ssize_t n = readlink (host, link, size - 1);
+  if (n < 0)
+    return al_error_set (err, errno, "readlink `%s`", host);
+  link[n] = '\0';
+  return AL_HOST_SYMLINK;
+}
 
 static int
 mkdir_owned (int dir_fd, const char *name, mode_t mode, uid_t uid, gid_t gid,
@@ -96,29 +116,17 @@ static int
 host_system_dirs (const struct al_ephemeral_opts *o, int layer_fd, int root_fd,
                   struct al_error *err)
 {
-  for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
+  for (size_t i = 0; i < al_n_host_system_dirs; i++)
     {
-      const char *name = system_dirs[i];
+      const char *name = al_host_system_dirs[i];
       char host[PATH_MAX], link[PATH_MAX];
       snprintf (host, sizeof host, "/%s", name);
-      struct stat sb;
-      if (lstat (host, &sb) < 0)
-        {
-          if (errno == ENOENT)
-            continue;
-          return al_error_set (err, errno, "host `%s`", host);
-        }
-      if (S_ISLNK (sb.st_mode))
-        {
-          ssize_t n = readlink (host, link, sizeof link - 1);
-          if (n < 0)
-            return al_error_set (err, errno, "readlink `%s`", host);
-          link[n] = '\0';
-          if (symlinkat (link, root_fd, name) < 0)
-            return al_error_set (err, errno, "symlink `%s` in the sandbox's root", host);
-          continue;
-        }
-      if (!S_ISDIR (sb.st_mode))
+      int kind = al_host_system_dir (name, link, sizeof link, err);
+      if (kind < 0)
+        return kind;
+      if (kind == AL_HOST_SYMLINK && symlinkat (link, root_fd, name) < 0)
+        return al_error_set (err, errno, "symlink `%s` in the sandbox's root", host);
+      if (kind != AL_HOST_DIR)
         continue;
       if (mkdirat (root_fd, name, 0755) < 0)
         return al_error_set (err, errno, "mkdir `%s` in the sandbox's root", host);

@@ -52,6 +52,20 @@ struct al_ephemeral_opts
   gid_t gid;
 };
 
+/* The host directories a default root shows (those that exist), and what
+ * the host has at /name: AL_HOST_DIR, AL_HOST_SYMLINK (its target in link,
+ * size bytes: a merged /usr), or AL_HOST_NONE; -errno on failure.  The one
+ * list of them, for this module and the snapshot backends. */
+extern const char *const al_host_system_dirs[];
+extern const size_t al_n_host_system_dirs;
+enum
+{
+  AL_HOST_NONE,
+  AL_HOST_DIR,
+  AL_HOST_SYMLINK,
+};
+int al_host_system_dir (const char *name, char *link, size_t size, struct al_error *err);
+
 /* Mount on the directory name in parent_fd. */
 int al_ephemeral_mount (const struct al_ephemeral_opts *o, int parent_fd, const char *name,
                         struct al_error *err);

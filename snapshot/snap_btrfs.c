@@ -50,6 +50,7 @@
 
 #include "cleanup.h"
 #include "safepath.h"
+#include "ephemeral.h"
 #include "snap_backend.h"
 #include "tree.h"
 
@@ -65,11 +66,6 @@
 /* The inode number of every subvolume's top directory. */
 #define SUBVOL_TOP_INO 256
 
-/* The host directories a root without an image shows, as ephemeral.c. */
-static const char *const system_dirs[] = {
-  "usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
-};
-#define N_SYSTEM_DIRS (sizeof system_dirs / sizeof system_dirs[0])
 
 /* Record a libbtrfsutil failure: its errno where a system call failed
  * (libbtrfsutil keeps it), else its own reason.  Call it right after the
@@ -197,19 +193,19 @@ clear_work_dirs (int state, const char *name, struct al_error *err)
   cleanup_close int work = openat (state, WORK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (work < 0)
     return errno == ENOENT ? 0 : al_error_set (err, errno, "state `%s`: open `" WORK "`", name);
-  for (size_t i = 0; i < N_SYSTEM_DIRS; i++)
+  for (size_t i = 0; i < al_n_host_system_dirs; i++)
     {
       cleanup_close int d
-          = openat (work, system_dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          = openat (work, al_host_system_dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (d < 0)
         {
           if (errno == ENOENT)
             continue;
-          return al_error_set (err, errno, "state `%s`: open `" WORK "/%s`", name, system_dirs[i]);
+          return al_error_set (err, errno, "state `%s`: open `" WORK "/%s`", name, al_host_system_dirs[i]);
         }
       cleanup_dir DIR *dir = fdopendir (d);
       if (dir == NULL)
-        return al_error_set (err, errno, "state `%s`: read `" WORK "/%s`", name, system_dirs[i]);
+        return al_error_set (err, errno, "state `%s`: read `" WORK "/%s`", name, al_host_system_dirs[i]);
       int dfd = al_steal_fd (&d);
       struct dirent *de;
       while ((errno = 0, de = readdir (dir)) != NULL)
@@ -218,10 +214,10 @@ clear_work_dirs (int state, const char *name, struct al_error *err)
             continue;
           int r = remove_any (dfd, de->d_name, err);
           if (r < 0)
-            return al_error_wrap (err, "state `%s`: " WORK "/%s", name, system_dirs[i]);
+            return al_error_wrap (err, "state `%s`: " WORK "/%s", name, al_host_system_dirs[i]);
         }
       if (errno != 0)
-        return al_error_set (err, errno, "state `%s`: read `" WORK "/%s`", name, system_dirs[i]);
+        return al_error_set (err, errno, "state `%s`: read `" WORK "/%s`", name, al_host_system_dirs[i]);
     }
   return 0;
 }
@@ -264,29 +260,17 @@ host_skeleton (int state, uid_t uid, gid_t gid, struct al_error *err)
   cleanup_close int work = openat (state, WORK, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root < 0 || upper < 0 || work < 0)
     return al_error_set (err, errno, "open the new state's directories");
-  for (size_t i = 0; i < N_SYSTEM_DIRS; i++)
+  for (size_t i = 0; i < al_n_host_system_dirs; i++)
     {
-      const char *name = system_dirs[i];
+      const char *name = al_host_system_dirs[i];
       char host[PATH_MAX], link[PATH_MAX];
       snprintf (host, sizeof host, "/%s", name);
-      struct stat sb;
-      if (lstat (host, &sb) < 0)
-        {
-          if (errno == ENOENT)
-            continue;
-          return al_error_set (err, errno, "host `%s`", host);
-        }
-      if (S_ISLNK (sb.st_mode))
-        {
-          ssize_t n = readlink (host, link, sizeof link - 1);
-          if (n < 0)
-            return al_error_set (err, errno, "readlink `%s`", host);
-          link[n] = '\0';
-          if (symlinkat (link, root, name) < 0)
-            return al_error_set (err, errno, "symlink `%s` in the root", host);
-          continue;
-        }
-      if (!S_ISDIR (sb.st_mode))
+      int kind = al_host_system_dir (name, link, sizeof link, err);
+      if (kind < 0)
+        return kind;
+      if (kind == AL_HOST_SYMLINK && symlinkat (link, root, name) < 0)
+        return al_error_set (err, errno, "symlink `%s` in the root", host);
+      if (kind != AL_HOST_DIR)
         continue;
       if ((r = mkdir_owned (root, name, 0755, 0, 0, err)) < 0
           || (r = mkdir_owned (upper, name, 0755, 0, 0, err)) < 0
@@ -586,20 +570,17 @@ mount_point (int root, const char *name, bool create, struct al_error *err)
 static int
 host_overlays (int state, const char *state_name, int root, bool read_only, struct al_error *err)
 {
-  for (size_t i = 0; i < N_SYSTEM_DIRS; i++)
+  for (size_t i = 0; i < al_n_host_system_dirs; i++)
     {
-      const char *name = system_dirs[i];
+      const char *name = al_host_system_dirs[i];
       char host[PATH_MAX], opts[4 * PATH_MAX], u[AL_FD_PATH_MAX], w[AL_FD_PATH_MAX],
           t[AL_FD_PATH_MAX], upper_rel[PATH_MAX], work_rel[PATH_MAX];
       snprintf (host, sizeof host, "/%s", name);
-      struct stat sb;
-      if (lstat (host, &sb) < 0)
-        {
-          if (errno == ENOENT)
-            continue;
-          return al_error_set (err, errno, "host `%s`", host);
-        }
-      if (!S_ISDIR (sb.st_mode))
+      char link[PATH_MAX];
+      int kind = al_host_system_dir (name, link, sizeof link, err);
+      if (kind < 0)
+        return kind;
+      if (kind != AL_HOST_DIR)
         continue;
       if (strpbrk (host, ",:") != NULL)
         return al_error_reason (err, EINVAL,
@@ -671,29 +652,17 @@ host_view (int target_fd, const char *target, struct al_error *err)
   cleanup_close int root = open (target, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return al_error_set (err, errno, "open `%s`", target);
-  for (size_t i = 0; i < N_SYSTEM_DIRS; i++)
+  for (size_t i = 0; i < al_n_host_system_dirs; i++)
     {
-      const char *name = system_dirs[i];
+      const char *name = al_host_system_dirs[i];
       char host[PATH_MAX], link[PATH_MAX];
       snprintf (host, sizeof host, "/%s", name);
-      struct stat sb;
-      if (lstat (host, &sb) < 0)
-        {
-          if (errno == ENOENT)
-            continue;
-          return al_error_set (err, errno, "host `%s`", host);
-        }
-      if (S_ISLNK (sb.st_mode))
-        {
-          ssize_t n = readlink (host, link, sizeof link - 1);
-          if (n < 0)
-            return al_error_set (err, errno, "readlink `%s`", host);
-          link[n] = '\0';
-          if (symlinkat (link, root, name) < 0)
-            return al_error_set (err, errno, "symlink `%s` in `%s`", host, target);
-          continue;
-        }
-      if (!S_ISDIR (sb.st_mode))
+      int kind = al_host_system_dir (name, link, sizeof link, err);
+      if (kind < 0)
+        return kind;
+      if (kind == AL_HOST_SYMLINK && symlinkat (link, root, name) < 0)
+        return al_error_set (err, errno, "symlink `%s` in `%s`", host, target);
+      if (kind != AL_HOST_DIR)
         continue;
       cleanup_close int point = mount_point (root, name, true, err);
       cleanup_close int src = open (host, O_PATH | O_DIRECTORY | O_CLOEXEC);

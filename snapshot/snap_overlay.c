@@ -33,6 +33,7 @@
 
 #include "cleanup.h"
 #include "safepath.h"
+#include "ephemeral.h"
 #include "snap_backend.h"
 #include "tree.h"
 
@@ -42,10 +43,6 @@
 #define OVERLAY_OPTS "index=off,redirect_dir=off,metacopy=off"
 #define MAX_MOUNTS 16
 
-/* The host directories a base-NULL root shows (as ephemeral.c). */
-static const char *const system_dirs[] = {
-  "usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
-};
 
 struct mounts
 {
@@ -60,11 +57,11 @@ list_mounts (int store_fd, const char *base, struct mounts *m, struct al_error *
   strcpy (m->name[0], ROOT_MOUNT);
   if (base)
     return 0;
-  for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
+  for (size_t i = 0; i < al_n_host_system_dirs; i++)
     {
       char p[64];
       struct stat st;
-      snprintf (p, sizeof p, BASE_ROOT "/%s", system_dirs[i]);
+      snprintf (p, sizeof p, BASE_ROOT "/%s", al_host_system_dirs[i]);
       if (fstatat (store_fd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
         {
           if (errno == ENOENT)
@@ -72,7 +69,7 @@ list_mounts (int store_fd, const char *base, struct mounts *m, struct al_error *
           return al_error_set (err, errno, "stat `%s` in the store", p);
         }
       if (S_ISDIR (st.st_mode))
-        strcpy (m->name[m->n++], system_dirs[i]);
+        strcpy (m->name[m->n++], al_host_system_dirs[i]);
     }
   return 0;
 }
@@ -103,29 +100,17 @@ overlay_init (int store_fd, const char *base, uid_t uid, gid_t gid, struct al_er
   cleanup_close int root = openat (store_fd, BASE_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root < 0 || fchown (root, uid, gid) < 0 || fchmod (root, 0755) < 0)
     return al_error_set (err, errno, "make `" BASE_ROOT "`");
-  for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
+  for (size_t i = 0; i < al_n_host_system_dirs; i++)
     {
-      const char *name = system_dirs[i];
-      char host[64], link[PATH_MAX];
-      snprintf (host, sizeof host, "/%s", name);
-      struct stat sb;
-      if (lstat (host, &sb) < 0)
-        {
-          if (errno == ENOENT)
-            continue;
-          return al_error_set (err, errno, "host `%s`", host);
-        }
-      if (S_ISLNK (sb.st_mode))
-        {
-          ssize_t n = readlink (host, link, sizeof link - 1);
-          if (n < 0)
-            return al_error_set (err, errno, "readlink `%s`", host);
-          link[n] = '\0';
-          if (symlinkat (link, root, name) < 0)
-            return al_error_set (err, errno, "symlink `%s` in `" BASE_ROOT "`", host);
-        }
-      else if (S_ISDIR (sb.st_mode) && mkdirat (root, name, 0755) < 0)
-        return al_error_set (err, errno, "mkdir `%s` in `" BASE_ROOT "`", host);
+      const char *name = al_host_system_dirs[i];
+      char link[PATH_MAX];
+      int kind = al_host_system_dir (name, link, sizeof link, err);
+      if (kind < 0)
+        return kind;
+      if (kind == AL_HOST_SYMLINK && symlinkat (link, root, name) < 0)
+        return al_error_set (err, errno, "symlink `/%s` in `" BASE_ROOT "`", name);
+      if (kind == AL_HOST_DIR && mkdirat (root, name, 0755) < 0)
+        return al_error_set (err, errno, "mkdir `/%s` in `" BASE_ROOT "`", name);
     }
   return 0;
 }
