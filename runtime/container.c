@@ -233,7 +233,9 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   cleanup_free char *bundle = NULL;
   cleanup_free char *rootfs = NULL;
   cleanup_close int bundle_fd = -1;
-  cleanup_close int fifo_fd = -1;
+  cleanup_close int fifo_fd = -1; /* we write to it to let the init go */
+  int init_go_fd = -1;              /* it reads: fifo_fd, or go_pipe */
+  cleanup_close int go_pipe = -1;   /* the read end of a start pipe */
   cleanup_close int pidfd = -1;
   cleanup_close int console_sock = -1;
   cleanup_close int parent_pidfd = -1;
@@ -297,14 +299,27 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   if (ret < 0)
     goto out_config;
 
+  /* The init waits on it for `start`; create and start in one go (`run`,
+     `sandbox run`) need no file for that: a pipe (its read end the
+     init's). */
   int dirfd = al_state_dir_fd (h);
-  if (mkfifoat (dirfd, EXEC_FIFO, 0600) < 0)
+  if (o->start && c->process != NULL)
+    {
+      int p[2];
+      if (pipe2 (p, O_CLOEXEC) < 0)
+        {
+          ret = al_error_set (err, errno, "create the start pipe");
+          goto out_state;
+        }
+      fifo_fd = p[1];
+      init_go_fd = go_pipe = p[0];
+    }
+  else if (mkfifoat (dirfd, EXEC_FIFO, 0600) < 0)
     {
       ret = al_error_set (err, errno, "create exec fifo");
       goto out_state;
     }
-  fifo_fd = openat (dirfd, EXEC_FIFO, O_RDWR | O_CLOEXEC);
-  if (fifo_fd < 0)
+  else if ((fifo_fd = init_go_fd = openat (dirfd, EXEC_FIFO, O_RDWR | O_CLOEXEC)) < 0)
     {
       ret = al_error_set (err, errno, "open exec fifo");
       goto out_state;
@@ -387,11 +402,13 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
   if (pid == 0)
     {
       close (sync[0]);
+      if (go_pipe >= 0)
+        close (fifo_fd); /* the write end is ours */
       struct al_init_ctx ctx = {
         .config = c,
         .id = o->id,
         .sync_fd = sync[1],
-        .fifo_fd = fifo_fd,
+        .fifo_fd = init_go_fd,
         .console_sock = console_sock,
         .bundle = bundle,
         .no_pivot = o->no_pivot,
@@ -410,6 +427,8 @@ al_container_create (const struct al_create_opts *o, pid_t *ret_pid, struct al_e
     }
   close (sync[1]);
   sync[1] = -1;
+  if (go_pipe >= 0)
+    close (al_steal_fd (&go_pipe)); /* the init's end */
   if (parent_pidfd >= 0)
     close (al_steal_fd (&parent_pidfd));
 
