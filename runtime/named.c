@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -518,12 +517,9 @@ al_named_create (const struct al_named_create_opts *o, struct al_error *err)
 int
 al_named_exec (struct al_named *n, struct al_sandbox_opts *o, struct al_error *err)
 {
-  uint8_t rnd[6];
   char id[AL_SANDBOX_ID_MAX];
-  if (getrandom (rnd, sizeof rnd, 0) != sizeof rnd)
-    return al_error_set (err, errno, "getrandom");
-  snprintf (id, sizeof id, "sb-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-            rnd[5]);
+  if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, id, sizeof id, err) < 0)
+    return AL_SANDBOX_EXIT_FAILURE;
   int r = lock (n, false, err);
   char path[PATH_MAX + 16];
   snprintf (path, sizeof path, "%s/" RUNNING, n->dir);
@@ -983,12 +979,9 @@ al_named_run_once (struct al_sandbox_opts *o, enum al_named_rollback rollback,
 {
   if (rollback == AL_ROLLBACK_ALWAYS && commit_to == NULL)
     return al_sandbox_run (o, err);
-  uint8_t rnd[6];
   char name[32];
-  if (getrandom (rnd, sizeof rnd, 0) != sizeof rnd)
-    return al_error_set (err, errno, "getrandom"), AL_SANDBOX_EXIT_FAILURE;
-  snprintf (name, sizeof name, "run-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
-            rnd[4], rnd[5]);
+  if (al_sandbox_random_id ("run-", name, sizeof name, err) < 0)
+    return AL_SANDBOX_EXIT_FAILURE;
   struct al_named_create_opts co = {
     .root = o->root,
     .name = name,

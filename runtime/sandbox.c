@@ -54,7 +54,6 @@ extern char **environ;
 
 #define SANDBOX_DIR "~sandbox"
 #define MNT "mnt" /* in ROOT/~sandbox: each run's mount point, in its own namespace */
-#define ID_PREFIX "sb-"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CPU_PERIOD_US 100000
 
@@ -244,6 +243,17 @@ reservation_orphaned (int fd)
   return lock < 0 || flock (lock, LOCK_EX | LOCK_NB) == 0;
 }
 
+int
+al_sandbox_random_id (const char *prefix, char *buf, size_t size, struct al_error *err)
+{
+  uint8_t rnd[6];
+  if (getrandom (rnd, sizeof rnd, 0) != sizeof rnd)
+    return al_error_set (err, errno, "getrandom");
+  snprintf (buf, size, "%s%02x%02x%02x%02x%02x%02x", prefix, rnd[0], rnd[1], rnd[2], rnd[3],
+            rnd[4], rnd[5]);
+  return 0;
+}
+
 /* The run is over: its lease goes, then the slot. */
 static void
 release_slot (struct run *run)
@@ -269,7 +279,7 @@ read_lease (int fd, char id[32], dev_t *dev, ino_t *ino)
   unsigned long long d, i;
   char name[32];
   if (sscanf (buf, "%31s %llu %llu", name, &d, &i) != 3
-      || strncmp (name, ID_PREFIX, strlen (ID_PREFIX)) != 0)
+      || strncmp (name, AL_SANDBOX_ID_PREFIX, strlen (AL_SANDBOX_ID_PREFIX)) != 0)
     return false;
   memcpy (id, name, sizeof name);
   *dev = (dev_t) d;
@@ -836,13 +846,10 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
   struct timespec start;
   clock_gettime (CLOCK_REALTIME, &start);
 
-  uint8_t rnd[6];
-  if (getrandom (rnd, sizeof rnd, 0) != sizeof rnd)
-    return al_error_set (err, errno, "getrandom"), failed (o, NULL, &limits, &start, err);
-  snprintf (run.id, sizeof run.id, ID_PREFIX "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
-            rnd[3], rnd[4], rnd[5]);
   if (o->id)
     snprintf (run.id, sizeof run.id, "%s", o->id);
+  else if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, run.id, sizeof run.id, err) < 0)
+    return failed (o, NULL, &limits, &start, err);
 
   cleanup_seccomp scmp_filter_ctx filter = NULL;
   if (compile_seccomp (o, &filter, err) < 0)
@@ -1079,7 +1086,7 @@ al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, stru
   for (size_t i = 0; i < n; i++)
     {
       const char *id = states[i]->id;
-      bool alive = strncmp (id, ID_PREFIX, strlen (ID_PREFIX)) != 0;
+      bool alive = strncmp (id, AL_SANDBOX_ID_PREFIX, strlen (AL_SANDBOX_ID_PREFIX)) != 0;
       for (size_t j = 0; !alive && j < n_live; j++)
         alive = strcmp (live[j].id, id) == 0;
       if (alive)

@@ -122,6 +122,11 @@ struct al_sandbox_opts
 };
 
 #define AL_SANDBOX_ID_MAX 32
+#define AL_SANDBOX_ID_PREFIX "sb-" /* of every run's id */
+
+/* prefix and 12 random hex digits ("sb-" for a run's id, "run-" for the
+ * named sandbox of a run that keeps its changes). */
+int al_sandbox_random_id (const char *prefix, char *buf, size_t size, struct al_error *err);
 
 /* Run it.  Returns the exit code for `sandbox run` (>= 0); on 125 err
  * says why (the caller prints it). */

@@ -453,6 +453,25 @@ is_opaque (int dirfd, const char *name)
   return n == 1 && v[0] == 'y';
 }
 
+/* The next entry of d but . and ..: 1 (in *ret), 0 at the end, or
+ * -errno. */
+static int
+next_entry (DIR *d, struct dirent **ret)
+{
+  for (;;)
+    {
+      errno = 0;
+      struct dirent *e = readdir (d);
+      if (e == NULL)
+        return errno ? -errno : 0;
+      if (!is_dot (e->d_name))
+        {
+          *ret = e;
+          return 1;
+        }
+    }
+}
+
 static int remove_entry (int dirfd, const char *name, struct al_error *err);
 
 static int compare_entry (struct walk *w, int odir, int ndir, const char *name,
@@ -532,18 +551,13 @@ walk_dir (struct walk *w, int sfd, int dfd)
   cleanup_dir DIR *d = open_stream (sfd);
   if (d == NULL)
     return al_error_set (w->err, errno, "read `%s`", shown (w));
-  for (;;)
+  struct dirent *e;
+  for (int more;;)
     {
-      errno = 0;
-      struct dirent *e = readdir (d);
-      if (e == NULL)
-        {
-          if (errno)
-            return al_error_set (w->err, errno, "read `%s`", shown (w));
-          break;
-        }
-      if (is_dot (e->d_name))
-        continue;
+      if ((more = next_entry (d, &e)) < 0)
+        return al_error_set (w->err, -more, "read `%s`", shown (w));
+      if (more == 0)
+        break;
       int r = push (w, e->d_name);
       if (r < 0)
         return r;
@@ -559,18 +573,12 @@ walk_dir (struct walk *w, int sfd, int dfd)
   cleanup_dir DIR *dd = open_stream (dfd);
   if (dd == NULL)
     return al_error_set (w->err, errno, "read `%s` in the copy", shown (w));
-  for (;;)
+  for (int more;;)
     {
-      errno = 0;
-      struct dirent *e = readdir (dd);
-      if (e == NULL)
-        {
-          if (errno)
-            return al_error_set (w->err, errno, "read `%s` in the copy", shown (w));
-          break;
-        }
-      if (is_dot (e->d_name))
-        continue;
+      if ((more = next_entry (dd, &e)) < 0)
+        return al_error_set (w->err, -more, "read `%s` in the copy", shown (w));
+      if (more == 0)
+        break;
       struct stat st;
       if (fstatat (sfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
         continue;
@@ -683,18 +691,13 @@ link_dir (struct walk *w, int sfd, int dfd)
   cleanup_dir DIR *d = open_stream (sfd);
   if (d == NULL)
     return al_error_set (w->err, errno, "read `%s`", shown (w));
-  for (;;)
+  struct dirent *e;
+  for (int more;;)
     {
-      errno = 0;
-      struct dirent *e = readdir (d);
-      if (e == NULL)
-        {
-          if (errno)
-            return al_error_set (w->err, errno, "read `%s`", shown (w));
-          return 0;
-        }
-      if (is_dot (e->d_name))
-        continue;
+      if ((more = next_entry (d, &e)) < 0)
+        return al_error_set (w->err, -more, "read `%s`", shown (w));
+      if (more == 0)
+        return 0;
       int r = push (w, e->d_name);
       if (r < 0)
         return r;
@@ -879,14 +882,13 @@ report_added (struct diff *d, int nfd)
   cleanup_dir DIR *dir = open_stream (nfd);
   if (dir == NULL)
     return al_error_set (d->w.err, errno, "read `%s`", shown (&d->w));
-  for (;;)
+  struct dirent *e;
+  for (int more;;)
     {
-      errno = 0;
-      struct dirent *e = readdir (dir);
-      if (e == NULL)
-        return errno ? al_error_set (d->w.err, errno, "read `%s`", shown (&d->w)) : 0;
-      if (is_dot (e->d_name))
-        continue;
+      if ((more = next_entry (dir, &e)) < 0)
+        return al_error_set (d->w.err, -more, "read `%s`", shown (&d->w));
+      if (more == 0)
+        return 0;
       int r = push (&d->w, e->d_name);
       if (r < 0)
         return r;
@@ -947,18 +949,13 @@ diff_dir (struct diff *d, int ofd, int nfd)
   cleanup_dir DIR *dir = open_stream (nfd);
   if (dir == NULL)
     return al_error_set (d->w.err, errno, "read `%s`", shown (&d->w));
-  for (;;)
+  struct dirent *e;
+  for (int more;;)
     {
-      errno = 0;
-      struct dirent *e = readdir (dir);
-      if (e == NULL)
-        {
-          if (errno)
-            return al_error_set (d->w.err, errno, "read `%s`", shown (&d->w));
-          break;
-        }
-      if (is_dot (e->d_name))
-        continue;
+      if ((more = next_entry (dir, &e)) < 0)
+        return al_error_set (d->w.err, -more, "read `%s`", shown (&d->w));
+      if (more == 0)
+        break;
       int r = push (&d->w, e->d_name);
       if (r < 0)
         return r;
@@ -970,14 +967,12 @@ diff_dir (struct diff *d, int ofd, int nfd)
   cleanup_dir DIR *old = open_stream (ofd);
   if (old == NULL)
     return al_error_set (d->w.err, errno, "read `%s`", shown (&d->w));
-  for (;;)
+  for (int more;;)
     {
-      errno = 0;
-      struct dirent *e = readdir (old);
-      if (e == NULL)
-        return errno ? al_error_set (d->w.err, errno, "read `%s`", shown (&d->w)) : 0;
-      if (is_dot (e->d_name))
-        continue;
+      if ((more = next_entry (old, &e)) < 0)
+        return al_error_set (d->w.err, -more, "read `%s`", shown (&d->w));
+      if (more == 0)
+        return 0;
       struct stat st;
       if (fstatat (nfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
         continue;
@@ -1086,17 +1081,14 @@ guided_names (struct guided *g, const int *fds, size_t n_fds, struct names *ns)
       cleanup_dir DIR *dir = open_stream (fds[i]);
       if (dir == NULL)
         return al_error_set (d->w.err, errno, "read a layer at `%s`", shown (&d->w));
-      for (;;)
+      struct dirent *e;
+      for (int more;;)
         {
-          errno = 0;
-          struct dirent *e = readdir (dir);
-          if (e == NULL)
-            {
-              if (errno)
-                return al_error_set (d->w.err, errno, "read a layer at `%s`", shown (&d->w));
-              break;
-            }
-          if (!is_dot (e->d_name) && names_add (ns, e->d_name) < 0)
+          if ((more = next_entry (dir, &e)) < 0)
+            return al_error_set (d->w.err, -more, "read a layer at `%s`", shown (&d->w));
+          if (more == 0)
+            break;
+          if (names_add (ns, e->d_name) < 0)
             return al_error_set (d->w.err, ENOMEM, "diff `%s`", shown (&d->w));
         }
     }
@@ -1231,14 +1223,13 @@ remove_contents (int fd, struct al_error *err)
   cleanup_dir DIR *d = open_stream (fd);
   if (d == NULL)
     return al_error_set (err, errno, "read a directory to remove");
-  for (;;)
+  struct dirent *e;
+  for (int more;;)
     {
-      errno = 0;
-      struct dirent *e = readdir (d);
-      if (e == NULL)
-        return errno ? al_error_set (err, errno, "read a directory to remove") : 0;
-      if (is_dot (e->d_name))
-        continue;
+      if ((more = next_entry (d, &e)) < 0)
+        return al_error_set (err, -more, "read a directory to remove");
+      if (more == 0)
+        return 0;
       int r = remove_entry (fd, e->d_name, err);
       if (r < 0 && r != -ENOENT)
         return r;
