@@ -1030,17 +1030,17 @@ int
 al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, struct al_error *err)
 {
   unsigned removed = 0;
-  struct stat root_st;
-  if (stat (root, &root_st) < 0)
-    {
-      *ret_removed = 0;
-      return errno == ENOENT ? 0 : al_error_set (err, errno, "--root `%s`", root);
-    }
+  /* A --root that does not exist has no runs, but the slots may still
+   * hold orphaned reservations (below): go on without states. */
+  struct stat root_st = { 0 };
+  bool has_root = stat (root, &root_st) == 0;
+  if (!has_root && errno != ENOENT)
+    return al_error_set (err, errno, "--root `%s`", root);
   /* States first, leases after: a run writes its lease before its state,
    * so a state seen here whose run lives has its lease seen below. */
   struct al_state **states = NULL;
   size_t n = 0, skipped = 0;
-  int ret = al_state_list (root, &states, &n, &skipped, err);
+  int ret = has_root ? al_state_list (root, &states, &n, &skipped, err) : 0;
   if (ret < 0)
     return ret;
 
@@ -1070,7 +1070,7 @@ al_sandbox_gc (const char *root, struct al_log *log, unsigned *ret_removed, stru
       bool lease = read_lease (fd, id, &dev, &ino);
       if (!locked && lease)
         memcpy (live[n_live++].id, id, sizeof id);
-      if (locked && lease && dev == root_st.st_dev && ino == root_st.st_ino)
+      if (locked && lease && has_root && dev == root_st.st_dev && ino == root_st.st_ino)
         {
           memcpy (dead[n_dead].id, id, sizeof id);
           dead[n_dead++].fd = fd;
