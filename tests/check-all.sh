@@ -69,6 +69,16 @@ if [ "$rc" != 0 ]; then
   status=1
 fi
 
+# The failures again, last, where a tail of this output shows them.
+if [ "$failed" != 0 ]; then
+  echo "== what failed"
+  for dir in build build-asan; do
+    [ -f "$dir/test-suite.log" ] && grep -a -A8 -E '^not ok |^(FAIL|ERROR): ' "$dir/test-suite.log" \
+      | sed "s|^|$dir: |" | head -n 60
+  done
+  [ -f "$vm_log" ] && grep -a -A8 -E '^not ok |without a failing test case|cgroups left behind' \
+    "$vm_log" | sed 's|^|vm: |' | head -n 60
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1
 exit "$status"
