@@ -3,6 +3,7 @@
  *
  *   sandbox run [OPTION...] [--rollback P] [--commit-to DIR] [--] PROGRAM [ARG...]
  *   sandbox create NAME [OPTION...] [--owner O] [--label K=V] [--expire D] [--backend B]
+ *                  [--init -- PROGRAM [ARG...]]
  *   sandbox exec NAME [OPTION...] [--] PROGRAM [ARG...]
  *   sandbox snapshot NAME [TAG] | rollback NAME [TAG] [--to-base] | diff NAME [TAG]
  *   sandbox commit NAME --to DIR | clone SRC NEW | destroy NAME
@@ -59,6 +60,7 @@ enum
   OPT_LABEL,
   OPT_EXPIRE,
   OPT_BACKEND,
+  OPT_INIT,
   OPT_TO_BASE,
   OPT_TO,
   OPT_FORMAT,
@@ -124,8 +126,9 @@ struct run_args
   size_t n_labels;
   uint64_t expire_ms;
   enum al_snap_backend backend;
-  bool want_program; /* run, exec */
+  bool want_program; /* run, exec; create --init */
   bool want_name;    /* create, exec */
+  bool init;         /* create --init */
 };
 
 static void *
@@ -402,6 +405,10 @@ static struct argp_option create_extra[] = {
     5 },
   { "backend", OPT_BACKEND, "NAME", 0,
     "overlay or btrfs (default: btrfs when the state directory is on btrfs, else overlay)", 5 },
+  { "init", OPT_INIT, NULL, 0,
+    "keep a long-running process in it: the PROGRAM after -- (no wall-clock or CPU-time limit; "
+    "output to its init.log); every exec then joins it",
+    5 },
   { NULL, 0, NULL, 0, NULL, 0 },
 };
 
@@ -464,6 +471,10 @@ parse_verb (int key, char *arg, struct argp_state *state)
       else
         verb_fail (state, "--backend: unknown backend `%s` (use overlay or btrfs)", arg);
       break;
+    case OPT_INIT:
+      a->init = true;
+      a->want_program = true;
+      break;
     case ARGP_KEY_ARG:
       if (a->want_name && a->name == NULL)
         {
@@ -472,6 +483,8 @@ parse_verb (int key, char *arg, struct argp_state *state)
           a->name = arg;
           break;
         }
+      if (!a->want_program && a->want_name)
+        verb_fail (state, "unexpected argument `%s` (a long-running process: --init -- PROGRAM [ARG...])", arg);
       if (!a->want_program)
         verb_fail (state, "unexpected argument `%s`", arg);
       /* The program: this argument and everything after it. */
@@ -479,6 +492,8 @@ parse_verb (int key, char *arg, struct argp_state *state)
       state->next = state->argc;
       break;
     case ARGP_KEY_END:
+      if (a->init && a->o.argv == NULL)
+        verb_fail (state, "--init: missing PROGRAM (--init -- PROGRAM [ARG...])");
       if (a->want_program && a->o.argv == NULL)
         verb_fail (state, "missing PROGRAM (%s [OPTION...] -- PROGRAM [ARG...])", state->argv[0]);
       break;
@@ -505,10 +520,12 @@ static struct argp run_argp = {
 };
 
 static struct argp create_argp = {
-  create_extra, parse_verb, "NAME",
+  create_extra, parse_verb, "NAME [--init -- PROGRAM [ARG...]]",
   "Create the named sandbox NAME: a root (the host's system directories, or --rootfs) whose "
   "changes persist from one `sandbox exec` to the next, with snapshots, rollback, diff, commit "
-  "and clone.  The options are kept: every exec starts from them.\v"
+  "and clone.  The options are kept: every exec starts from them.  "
+  "With --init, PROGRAM after -- runs in it from now on (snapshot, rollback, commit and clone "
+  "start it again; destroy stops it).\v"
   "Then: sandbox exec NAME -- PROGRAM; sandbox snapshot NAME [TAG]; sandbox rollback NAME "
   "[TAG]; sandbox diff NAME; sandbox commit NAME --to DIR; sandbox clone NAME NEW; sandbox "
   "destroy NAME.  See airlock(8).",
@@ -519,7 +536,10 @@ static struct argp exec_argp = {
   NULL, parse_verb, "NAME [--] PROGRAM [ARG...]",
   "Run PROGRAM in the named sandbox NAME, with the options it was created with, then these "
   "(e.g. --timeout, --result): the same limits, result record and exit status as `sandbox "
-  "run`, but what it writes stays in the sandbox.  One exec at a time: a second waits.",
+  "run`, but what it writes stays in the sandbox.  One exec at a time: a second waits.  "
+  "While the sandbox's init (create --init) runs, an exec joins it instead (its namespaces, "
+  "root, /tmp and cgroup), with its own timeout, CPU-time limit and record, alongside other "
+  "execs.",
   common_children, NULL, NULL,
 };
 
@@ -624,6 +644,7 @@ sandbox_create (struct al_cli *cli, int argc, char **argv, struct al_error *err)
         .expire_ms = a.expire_ms,
         .backend = a.backend,
         .run = &a.o,
+        .init = a.init ? a.o.argv : NULL,
         .log = &cli->log,
       };
       r = al_named_create (&co, err);
@@ -805,7 +826,7 @@ al_cmd_sandbox (struct al_cli *cli, int argc, char **argv, struct al_error *err)
 {
   static const char usage[]
       = "Usage: airlock sandbox run [OPTION...] -- PROGRAM [ARG...]\n"
-        "       airlock sandbox create NAME [OPTION...]\n"
+        "       airlock sandbox create NAME [OPTION...] [--init -- PROGRAM [ARG...]]\n"
         "       airlock sandbox exec NAME [OPTION...] -- PROGRAM [ARG...]\n"
         "       airlock sandbox snapshot NAME [TAG]\n"
         "       airlock sandbox rollback NAME [TAG | --to-base]\n"

@@ -328,6 +328,10 @@ struct exec_child
   int console_sock;
   int preserve_fds;
   int ns_flags; /* joined with setns(init_pidfd, ...); pid is already */
+  const int *stdio;   /* onto 0, 1, 2 (-1: ours), or NULL */
+  bool new_session;
+  void *filter;
+  const struct sock_fprog *bpf;
 };
 
 __attribute__ ((noreturn)) static void
@@ -342,6 +346,15 @@ exec_child_run (const struct exec_child *x)
    * container may open /proc/PID/exe or ptrace it. */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+  for (int i = 0; x->stdio && i < 3; i++)
+    if (x->stdio[i] >= 0 && dup2 (x->stdio[i], i) < 0)
+      {
+        al_error_set (&err, errno, "dup2 the exec'd process's fd %d", i);
+        goto fail;
+      }
+  if (x->new_session)
+    setsid ();
 
   /* Nothing of airlock's but the sync socket, the init's pidfd and the
    * console socket (and --preserve-fds) survives. */
@@ -367,6 +380,8 @@ exec_child_run (const struct exec_child *x)
     .bind_console = false,
     .preserve_fds = x->preserve_fds,
     .keep_fd = -1,
+    .filter = x->filter,
+    .bpf = x->bpf,
   };
   if (al_proc_setup (&s, exe, sizeof exe, &env, &err) < 0)
     goto fail;
@@ -467,93 +482,58 @@ wait_forwarding (pid_t pid, int pidfd)
     }
 }
 
-int
-al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_error *err)
+/* The init recorded in st, pinned by a pidfd: only if its start time
+ * still matches once the pidfd holds it. */
+static int
+open_init (const struct al_state *st, struct al_error *err)
 {
-  struct al_state *st = NULL;
-  struct al_config *c = NULL;
-  struct al_cgroup_host *host = NULL;
-  struct al_cgroup *cg = NULL;
-  cleanup_close int init_pidfd = -1;
-  cleanup_close int child_pidfd = -1;
-  cleanup_close int console_sock = -1;
-  cleanup_close int bundle_fd = -1;
-  cleanup_close int own_pidns = -1;
-  int sync[2] = { -1, -1 };
-  pid_t pid = 0;
-  int ret;
-
-  *ret_status = 0;
-  if (o->process_path && o->n_args > 0)
-    return al_error_reason (err, EINVAL, "exec: give either --process or a command, not both");
-
-  ret = al_state_load (o->root, o->id, &st, err);
-  if (ret < 0)
-    return ret;
-  if (st->status == AL_STATUS_STOPPED)
-    {
-      ret = al_error_reason (err, EINVAL, "%s: cannot exec in a stopped container", o->id);
-      goto out;
-    }
-  if (st->status == AL_STATUS_PAUSED && !o->ignore_paused)
-    {
-      ret = al_error_reason (err, EINVAL,
-                             "%s: cannot exec in a paused container (use --ignore-paused to override)",
-                             o->id);
-      goto out;
-    }
-
-  /* The pidfd is the init recorded in the state only if its start time
-   * still matches once the pidfd pins it. */
-  init_pidfd = pidfd_open_checked (st->pid);
+  int fd = pidfd_open_checked (st->pid);
   unsigned long long start = 0;
   struct al_error ignored = { 0 };
-  if (init_pidfd < 0
+  if (fd < 0
       || (st->pid_start_time
           && (al_state_pid_start_time (st->pid, &start, &ignored) < 0
               || start != st->pid_start_time)))
     {
-      ret = al_error_reason (err, ESRCH, "%s: cannot exec in a stopped container", o->id);
-      goto out;
+      if (fd >= 0)
+        close (fd);
+      return al_error_reason (err, ESRCH, "%s: cannot exec in a stopped container", st->id);
     }
+  return fd;
+}
 
-  bundle_fd = open (st->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (bundle_fd < 0)
-    {
-      ret = al_error_set (err, errno, "bundle `%s`", st->bundle);
-      goto out;
-    }
-  ret = al_config_load (bundle_fd, "config.json", &c, err);
-  if (ret < 0)
-    goto out;
-  ret = al_exec_prepare_process (o, c, err);
-  if (ret < 0)
-    goto out;
+struct spawn
+{
+  const struct al_state *st;
+  const struct al_config *c; /* c->process is what runs */
+  int init_pidfd;
+  int console_sock;
+  int preserve_fds;
+  const int *stdio;
+  bool new_session;
+  void *filter;
+  const struct sock_fprog *bpf;
+  struct al_log *log;
+};
 
-  if (c->process->terminal && o->console_socket == NULL)
-    {
-      ret = al_error_reason (err, EINVAL, "exec: a terminal (--tty) needs --console-socket");
-      goto out;
-    }
-
+/* Start s->c->process in the container: on return it has exec'd, and it is
+ * our child (*ret_pid, *ret_pidfd).  On failure nothing of it is left. */
+static int
+spawn (const struct spawn *s, pid_t *ret_pid, int *ret_pidfd, struct al_error *err)
+{
+  struct al_cgroup_host *host = NULL;
+  struct al_cgroup *cg = NULL;
+  cleanup_close int own_pidns = -1;
+  int child_pidfd = -1;
+  int sync[2] = { -1, -1 };
+  pid_t pid = 0;
   uint64_t ns_flags = 0;
-  ret = container_ns_flags (st->pid, &ns_flags, err);
+  int ret = container_ns_flags (s->st->pid, &ns_flags, err);
   if (ret < 0)
-    goto out;
-
-  if (c->process->terminal)
-    {
-      console_sock = al_console_connect (o->console_socket, err);
-      if (console_sock < 0)
-        {
-          ret = console_sock;
-          goto out;
-        }
-    }
-
-  ret = al_container_open_cgroup (st, o->log, &host, &cg, err);
+    return ret;
+  ret = al_container_open_cgroup (s->st, s->log, &host, &cg, err);
   if (ret < 0)
-    goto out;
+    return ret;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0)
     {
@@ -572,9 +552,9 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
           ret = al_error_set (err, errno, "open /proc/self/ns/pid");
           goto out;
         }
-      if (setns (init_pidfd, CLONE_NEWPID) < 0)
+      if (setns (s->init_pidfd, CLONE_NEWPID) < 0)
         {
-          ret = al_error_set (err, errno, "%s: join the container's pid namespace", o->id);
+          ret = al_error_set (err, errno, "%s: join the container's pid namespace", s->st->id);
           goto out;
         }
     }
@@ -624,12 +604,16 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
     {
       close (sync[0]);
       struct exec_child x = {
-        .config = c,
+        .config = s->c,
         .sync_fd = sync[1],
-        .init_pidfd = init_pidfd,
-        .console_sock = console_sock,
-        .preserve_fds = o->preserve_fds,
+        .init_pidfd = s->init_pidfd,
+        .console_sock = s->console_sock,
+        .preserve_fds = s->preserve_fds,
         .ns_flags = (int) (ns_flags & ~(uint64_t) CLONE_NEWPID),
+        .stdio = s->stdio,
+        .new_session = s->new_session,
+        .filter = s->filter,
+        .bpf = s->bpf,
       };
       exec_child_run (&x);
     }
@@ -648,27 +632,12 @@ al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_erro
       ret = al_error_set (err, errno, "resume the exec'd process");
       goto out_child;
     }
-  ret = serve_child (c, st, sync[0], err);
+  ret = serve_child (s->c, s->st, sync[0], err);
   if (ret < 0)
     goto out_child;
-
-  if (o->pid_file)
-    {
-      ret = al_write_pid_file (o->pid_file, pid, err);
-      if (ret < 0)
-        goto out_child;
-    }
-  close (sync[0]);
-  sync[0] = -1;
-  if (o->detach)
-    goto out;
-
-  /* Nothing but the wait is left: drop what the wait does not need. */
-  al_cgroup_free (cg);
-  cg = NULL;
-  al_container_release_cgroup_host (host);
-  host = NULL;
-  *ret_status = wait_forwarding (pid, child_pidfd);
+  *ret_pid = pid;
+  *ret_pidfd = child_pidfd;
+  child_pidfd = -1;
   goto out;
 
 out_child:
@@ -679,13 +648,152 @@ out_child:
   while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
     ;
 out:
+  if (child_pidfd >= 0)
+    close (child_pidfd);
   if (sync[0] >= 0)
     close (sync[0]);
   if (sync[1] >= 0)
     close (sync[1]);
   al_cgroup_free (cg);
   al_container_release_cgroup_host (host);
+  return ret;
+}
+
+int
+al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_error *err)
+{
+  struct al_state *st = NULL;
+  struct al_config *c = NULL;
+  cleanup_close int init_pidfd = -1;
+  cleanup_close int child_pidfd = -1;
+  cleanup_close int console_sock = -1;
+  cleanup_close int bundle_fd = -1;
+  pid_t pid = 0;
+  int ret;
+
+  *ret_status = 0;
+  if (o->process_path && o->n_args > 0)
+    return al_error_reason (err, EINVAL, "exec: give either --process or a command, not both");
+
+  ret = al_state_load (o->root, o->id, &st, err);
+  if (ret < 0)
+    return ret;
+  if (st->status == AL_STATUS_STOPPED)
+    {
+      ret = al_error_reason (err, EINVAL, "%s: cannot exec in a stopped container", o->id);
+      goto out;
+    }
+  if (st->status == AL_STATUS_PAUSED && !o->ignore_paused)
+    {
+      ret = al_error_reason (err, EINVAL,
+                             "%s: cannot exec in a paused container (use --ignore-paused to override)",
+                             o->id);
+      goto out;
+    }
+  init_pidfd = open_init (st, err);
+  if (init_pidfd < 0)
+    {
+      ret = init_pidfd;
+      goto out;
+    }
+
+  bundle_fd = open (st->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (bundle_fd < 0)
+    {
+      ret = al_error_set (err, errno, "bundle `%s`", st->bundle);
+      goto out;
+    }
+  ret = al_config_load (bundle_fd, "config.json", &c, err);
+  if (ret < 0)
+    goto out;
+  ret = al_exec_prepare_process (o, c, err);
+  if (ret < 0)
+    goto out;
+
+  if (c->process->terminal && o->console_socket == NULL)
+    {
+      ret = al_error_reason (err, EINVAL, "exec: a terminal (--tty) needs --console-socket");
+      goto out;
+    }
+  if (c->process->terminal)
+    {
+      console_sock = al_console_connect (o->console_socket, err);
+      if (console_sock < 0)
+        {
+          ret = console_sock;
+          goto out;
+        }
+    }
+
+  struct spawn sp = {
+    .st = st,
+    .c = c,
+    .init_pidfd = init_pidfd,
+    .console_sock = console_sock,
+    .preserve_fds = o->preserve_fds,
+    .log = o->log,
+  };
+  ret = spawn (&sp, &pid, &child_pidfd, err);
+  if (ret < 0)
+    goto out;
+
+  if (o->pid_file)
+    {
+      ret = al_write_pid_file (o->pid_file, pid, err);
+      if (ret < 0)
+        {
+          syscall (SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+          while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+          goto out;
+        }
+    }
+  if (o->detach)
+    goto out;
+
+  /* Nothing but the wait is left: drop what the wait does not need. */
   al_config_free (c);
+  c = NULL;
+  *ret_status = wait_forwarding (pid, child_pidfd);
+
+out:
+  al_config_free (c);
+  al_state_free (st);
+  return ret;
+}
+
+int
+al_container_exec_start (const struct al_exec_start *s, pid_t *ret_pid, int *ret_pidfd,
+                         struct al_error *err)
+{
+  struct al_state *st = NULL;
+  int ret = al_state_load (s->root, s->id, &st, err);
+  if (ret < 0)
+    return ret;
+  if (st->status != AL_STATUS_RUNNING)
+    {
+      ret = al_error_reason (err, ESRCH, "%s: not running", s->id);
+      al_state_free (st);
+      return ret;
+    }
+  cleanup_close int init_pidfd = open_init (st, err);
+  if (init_pidfd < 0)
+    {
+      al_state_free (st);
+      return init_pidfd;
+    }
+  struct spawn sp = {
+    .st = st,
+    .c = s->config,
+    .init_pidfd = init_pidfd,
+    .console_sock = -1,
+    .stdio = s->stdio,
+    .new_session = s->new_session,
+    .filter = s->filter,
+    .bpf = s->bpf,
+    .log = s->log,
+  };
+  ret = spawn (&sp, ret_pid, ret_pidfd, err);
   al_state_free (st);
   return ret;
 }

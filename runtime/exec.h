@@ -72,6 +72,28 @@ int al_exec_prepare_process (const struct al_exec_opts *o, struct al_config *c,
  * 128+N when signal N killed it. */
 int al_container_exec (const struct al_exec_opts *o, int *ret_status, struct al_error *err);
 
+/* For `sandbox exec` into a sandbox whose init runs (sandbox.h): start
+ * config->process, as built and checked by the caller, in running
+ * container id, the same way (namespaces, cgroup, al_proc_setup) but with
+ * the caller's seccomp (filter: a compiled scmp_filter_ctx, or bpf, when
+ * the config has no linux.seccomp), its fds 0..2 from stdio (-1: ours) and,
+ * with new_session, in a session of its own.  Returns once it has
+ * exec'd: *ret_pid is the caller's child to reap, *ret_pidfd its pidfd. */
+struct sock_fprog;
+struct al_exec_start
+{
+  const char *root;
+  const char *id;
+  const struct al_config *config;
+  void *filter;
+  const struct sock_fprog *bpf;
+  const int *stdio;
+  bool new_session;
+  struct al_log *log;
+};
+int al_container_exec_start (const struct al_exec_start *s, pid_t *ret_pid, int *ret_pidfd,
+                             struct al_error *err);
+
 /* Host pids in the container's cgroup (and its sub-cgroups), ascending;
  * malloc'd.  An empty list when the cgroup is gone. */
 int al_container_pids (const char *root, const char *id, pid_t **ret_pids, size_t *ret_n,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,9 @@
 #define STORE "store"
 #define LOCK "lock"
 #define RUNNING "running"
+#define INIT "init"               /* the id of its init's run, while it may live */
+#define INIT_LOG "init.log"       /* the init's stdout and stderr */
+#define INIT_RESULT "init.result" /* how the last init ended */
 #define AUDIT "audit.log"
 
 struct al_named
@@ -301,12 +305,13 @@ al_named_free (struct al_named *n)
   free (n);
 }
 
-/* The id of the exec running in it ("" when none). */
+/* The id in file (RUNNING: of the exec running alone; INIT: of the
+ * init's run), "" when none. */
 static void
-running_id (const struct al_named *n, char *id, size_t size)
+running_id (const struct al_named *n, const char *file, char *id, size_t size)
 {
   char path[PATH_MAX + 16];
-  snprintf (path, sizeof path, "%s/" RUNNING, n->dir);
+  snprintf (path, sizeof path, "%s/%s", n->dir, file);
   id[0] = '\0';
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   ssize_t len = fd >= 0 ? read (fd, id, size - 1) : -1;
@@ -317,34 +322,54 @@ running_id (const struct al_named *n, char *id, size_t size)
 /* Take the sandbox's lock; with stop, an exec running in it is killed
  * first (named.h). */
 static int
-lock (struct al_named *n, bool stop, struct al_error *err)
+open_lock (struct al_named *n, struct al_error *err)
 {
   char path[PATH_MAX + 16];
   snprintf (path, sizeof path, "%s/" LOCK, n->dir);
   n->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (n->lock_fd < 0)
     return al_error_set (err, errno, "sandbox `%s`: open its lock", n->name);
-  if (flock (n->lock_fd, LOCK_EX | LOCK_NB) == 0)
-    return 0;
-  if (errno != EWOULDBLOCK)
-    return al_error_set (err, errno, "sandbox `%s`: lock", n->name);
-  char id[AL_SANDBOX_ID_MAX];
-  running_id (n, id, sizeof id);
-  if (stop && id[0])
-    {
-      struct al_error e = { 0 };
-      if (al_container_kill (n->root, id, SIGKILL, true, &e) < 0 && e.errnum != ENOENT)
-        fprintf (stderr, "airlock: warning: sandbox `%s`: stop exec %s: %s\n", n->name, id, e.msg);
-    }
-  while (flock (n->lock_fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      return al_error_set (err, errno, "sandbox `%s`: lock", n->name);
-  /* It may have been destroyed while we waited. */
+  return 0;
+}
+
+/* After a wait for the lock: it may have been destroyed meanwhile. */
+static int
+still_there (struct al_named *n, struct al_error *err)
+{
+  char path[PATH_MAX + 16];
   struct stat st;
   snprintf (path, sizeof path, "%s/" META, n->dir);
   if (stat (path, &st) < 0)
     return al_error_reason (err, ENOENT, "no sandbox `%s`", n->name);
   return 0;
+}
+
+static int
+lock (struct al_named *n, bool stop, struct al_error *err)
+{
+  int r = open_lock (n, err);
+  if (r < 0)
+    return r;
+  if (flock (n->lock_fd, LOCK_EX | LOCK_NB) == 0)
+    return 0;
+  if (errno != EWOULDBLOCK)
+    return al_error_set (err, errno, "sandbox `%s`: lock", n->name);
+  char id[AL_SANDBOX_ID_MAX];
+  running_id (n, RUNNING, id, sizeof id);
+  for (int i = 0; stop && i < 2; i++)
+    {
+      /* The exec running alone, then the init (and every exec that
+       * joined it: they are in its cgroup). */
+      struct al_error e = { 0 };
+      if (i == 1)
+        running_id (n, INIT, id, sizeof id);
+      if (id[0] && al_container_kill (n->root, id, SIGKILL, true, &e) < 0 && e.errnum != ENOENT)
+        fprintf (stderr, "airlock: warning: sandbox `%s`: stop %s: %s\n", n->name, id, e.msg);
+    }
+  while (flock (n->lock_fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return al_error_set (err, errno, "sandbox `%s`: lock", n->name);
+  return still_there (n, err);
 }
 
 static void
@@ -359,6 +384,167 @@ static int
 open_store (struct al_named *n, struct al_snap **ret, struct al_error *err)
 {
   return al_snap_open (n->store, ret, err); /* its errors name the sandbox */
+}
+
+/* ------------------------------------------------------------------ init */
+
+/* Whether its init runs; *id gets its run's id. */
+static bool
+init_alive (const struct al_named *n, char *id, size_t size)
+{
+  running_id (n, INIT, id, size);
+  if (id[0] == '\0')
+    return false;
+  struct al_state *st = NULL;
+  struct al_error e = { 0 };
+  bool alive = al_state_load (n->root, id, &st, &e) == 0 && st->status == AL_STATUS_RUNNING;
+  al_state_free (st);
+  return alive;
+}
+
+struct keeper
+{
+  int notify_fd; /* to start_init: one 0 byte once the init runs, else why not */
+  int lock_fd;
+};
+
+static void
+keeper_started (void *data)
+{
+  struct keeper *k = data;
+  /* From now on execs join it: they share the lock with the keeper. */
+  while (flock (k->lock_fd, LOCK_SH) < 0 && errno == EINTR)
+    ;
+  char ok = 0;
+  if (write (k->notify_fd, &ok, 1) < 0)
+    {
+      /* start_init is gone: nobody to tell. */
+    }
+  close (k->notify_fd);
+  k->notify_fd = -1;
+}
+
+/* The keeper: a process of its own session, output to init.log, that
+ * runs the init as `sandbox run` runs a program, on the sandbox's store,
+ * with its limits but no wall-clock or CPU-time limit. */
+__attribute__ ((noreturn)) static void
+keeper (struct al_named *n, const char *id, int notify_fd)
+{
+  struct keeper k = { .notify_fd = notify_fd, .lock_fd = n->lock_fd };
+  struct al_error e = { 0 };
+  struct al_log log = { .verb = "sandbox init" };
+  char path[PATH_MAX + 32];
+  setsid ();
+  /* A daemon: no hold on the caller's working directory (a relative
+   * --root is made absolute first). */
+  char abs[PATH_MAX], name[AL_NAMED_NAME_MAX + 1];
+  snprintf (name, sizeof name, "%s", n->name);
+  if (realpath (n->root, abs) == NULL || paths (n, abs, name, &e) < 0 || chdir ("/") < 0)
+    {
+      dprintf (notify_fd, "--root `%s`: %s", n->root, e.msg[0] ? e.msg : strerror (errno));
+      _exit (AL_SANDBOX_EXIT_FAILURE);
+    }
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  snprintf (path, sizeof path, "%s/" INIT_LOG, n->dir);
+  int out = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (null < 0 || out < 0 || dup2 (null, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
+    {
+      dprintf (notify_fd, "open `%s`: %s", path, strerror (errno));
+      _exit (AL_SANDBOX_EXIT_FAILURE);
+    }
+
+  struct al_sandbox_opts o = { 0 };
+  int code = AL_SANDBOX_EXIT_FAILURE;
+  json_t *a = json_object_get (n->meta, "init");
+  char **argv = calloc (json_array_size (a) + 1, sizeof *argv);
+  size_t i;
+  json_t *v;
+  json_array_foreach (a, i, v)
+    argv[i] = (char *) json_string_value (v);
+  snprintf (path, sizeof path, "%s/" INIT_RESULT, n->dir);
+  if (argv && al_named_load_opts (n, &o, &e) == 0)
+    {
+      o.root = n->root;
+      o.argv = argv;
+      o.wall_ms = 0;
+      o.cpu_ms = 0;
+      o.store = n->store;
+      o.has_uid_base = true;
+      o.uid_base = n->uid;
+      o.id = id;
+      o.result_path = path;
+      o.log = &log;
+      o.started = keeper_started;
+      o.started_data = &k;
+      code = al_sandbox_run (&o, &e);
+    }
+  if (k.notify_fd >= 0)
+    dprintf (k.notify_fd, "%s", e.msg[0] ? e.msg : "it could not start");
+  snprintf (path, sizeof path, "%s/" INIT, n->dir);
+  unlink (path);
+  _exit (code);
+}
+
+/* Start the init sandbox.json names (if any) under a keeper; n holds the
+ * lock exclusively, and hands it to the keeper once the init runs (n's
+ * descriptor is then closed).  Returns when it runs, or why it did not. */
+static int
+start_init (struct al_named *n, struct al_error *err)
+{
+  if (json_array_size (json_object_get (n->meta, "init")) == 0)
+    return 0;
+  char id[AL_SANDBOX_ID_MAX];
+  if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, id, sizeof id, err) < 0)
+    return -1;
+  cleanup_close int dfd = open (n->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return al_error_set (err, errno, "sandbox `%s`: open `%s`", n->name, n->dir);
+  int r = al_write_runtime_file (dfd, INIT, id, strlen (id), 0600, err);
+  if (r < 0)
+    return r;
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return al_error_set (err, errno, "pipe");
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      close (p[0]);
+      keeper (n, id, p[1]);
+    }
+  close (p[1]);
+  if (pid < 0)
+    {
+      close (p[0]);
+      unlinkat (dfd, INIT, 0);
+      return al_error_set (err, errno, "sandbox `%s`: fork", n->name);
+    }
+  char msg[AL_ERROR_MSG_MAX];
+  size_t len = 0;
+  while (len < sizeof msg - 1)
+    {
+      ssize_t k = read (p[0], msg + len, sizeof msg - 1 - len);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        break;
+      len += (size_t) k;
+      if (msg[0] == '\0')
+        break;
+    }
+  close (p[0]);
+  if (len > 0 && msg[0] == '\0')
+    {
+      close (n->lock_fd); /* the keeper's now */
+      n->lock_fd = -1;
+      return 0;
+    }
+  msg[len] = '\0';
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  unlinkat (dfd, INIT, 0);
+  return al_error_reason (err, EINVAL, "sandbox `%s`: --init: %s", n->name,
+                          len ? msg : "the keeper died");
 }
 
 /* ---------------------------------------------------------------- create */
@@ -408,7 +594,7 @@ static void
 remove_dir_files (const char *dir)
 {
   cleanup_close int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  static const char *const files[] = { META, LOCK, RUNNING };
+  static const char *const files[] = { META, LOCK, RUNNING, INIT, INIT_LOG, INIT_RESULT };
   for (size_t i = 0; dfd >= 0 && i < sizeof files / sizeof files[0]; i++)
     unlinkat (dfd, files[i], 0);
   rmdir (dir);
@@ -487,18 +673,40 @@ create (const struct al_named_create_opts *o, json_t **ret_args, struct al_error
                             (json_int_t) uid, "backend",
                             al_snap_backend_name (al_snap_backend (s)), "options",
                             opts_to_json (o->run));
+  if (meta && o->init)
+    {
+      json_t *init = json_array ();
+      for (char **a = o->init; *a; a++)
+        json_array_append_new (init, json_string (*a));
+      json_object_set_new (meta, "init", init);
+      json_object_set (*ret_args, "init", init);
+    }
   r = meta ? write_meta (n.dir, meta, err) : al_error_set (err, ENOMEM, "sandbox `%s`", o->name);
+  if (r == 0)
+    {
+      /* The init starts before create returns: one that cannot start
+       * leaves nothing, like any bad input. */
+      al_snap_close (s);
+      s = NULL;
+      n.meta = meta;
+      n.slot = slot;
+      n.uid = uid;
+      r = start_init (&n, err);
+      n.meta = NULL;
+      if (r < 0 && al_snap_open (n.store, &s, &(struct al_error){ 0 }) < 0)
+        s = NULL;
+    }
   json_decref (meta);
   if (r < 0)
     {
       struct al_error e = { 0 };
-      al_snap_destroy (s, &e);
+      if (s)
+        al_snap_destroy (s, &e);
       al_sandbox_free_range (slot, &e);
       unlock (&n);
       remove_dir_files (n.dir);
       return r;
     }
-  al_snap_close (s);
   unlock (&n);
   return 0;
 }
@@ -514,30 +722,110 @@ al_named_create (const struct al_named_create_opts *o, struct al_error *err)
 
 /* ------------------------------------------------------------------ exec */
 
+/* An exec joins the init's mounts, network and cgroup: what sets those up
+ * is the sandbox's, and cannot change for one exec. */
+static int
+check_join_opts (struct al_named *n, const struct al_sandbox_opts *o, struct al_error *err)
+{
+  struct al_sandbox_opts b = { 0 };
+  int r = al_named_load_opts (n, &b, err);
+  const char *which = NULL;
+  if (r == 0)
+    which = (o->rootfs != b.rootfs
+             && (!o->rootfs || !b.rootfs || strcmp (o->rootfs, b.rootfs) != 0))
+                ? "--rootfs"
+            : o->n_binds != b.n_binds           ? "--bind"
+            : o->n_tmpfs != b.n_tmpfs           ? "--tmpfs"
+            : o->read_only != b.read_only       ? "--read-only"
+            : o->network != b.network           ? "--network"
+            : o->memory != b.memory             ? "--memory"
+            : o->memory_swap != b.memory_swap   ? "--memory-swap"
+            : o->pids != b.pids                 ? "--pids"
+            : o->cpus_milli != b.cpus_milli     ? "--cpus"
+            : o->disk != b.disk                 ? "--disk"
+                                                : NULL;
+  for (size_t i = 0; i < b.n_binds; i++)
+    {
+      free (b.binds[i].src);
+      free (b.binds[i].dst);
+    }
+  for (size_t i = 0; i < b.n_tmpfs; i++)
+    free (b.tmpfs[i].dst);
+  for (size_t i = 0; i < b.n_cap_add; i++)
+    free ((char *) b.cap_add[i]);
+  free (b.binds);
+  free (b.tmpfs);
+  free (b.env);
+  free (b.cap_add);
+  if (r == 0 && which)
+    r = al_error_reason (err, EINVAL,
+                         "sandbox `%s`: %s: its init is running, and an exec shares its root, "
+                         "network and limits",
+                         n->name, which);
+  return r;
+}
+
+/* Wait for the lock, then either join the init (shared) or have the
+ * sandbox to ourselves (exclusive); *init_id is the init's id or "". */
+static int
+lock_for_exec (struct al_named *n, char *init_id, size_t size, struct al_error *err)
+{
+  int r = open_lock (n, err);
+  while (r == 0)
+    {
+      while (flock (n->lock_fd, LOCK_SH) < 0)
+        if (errno != EINTR)
+          return al_error_set (err, errno, "sandbox `%s`: lock", n->name);
+      if ((r = still_there (n, err)) < 0 || init_alive (n, init_id, size))
+        break;
+      init_id[0] = '\0';
+      if (flock (n->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        break;
+      /* Execs that joined an init which just ended are still finishing
+       * (they die with it), or its keeper is: they are gone in moments. */
+      flock (n->lock_fd, LOCK_UN);
+      usleep (20 * 1000);
+    }
+  return r;
+}
+
 int
 al_named_exec (struct al_named *n, struct al_sandbox_opts *o, struct al_error *err)
 {
-  char id[AL_SANDBOX_ID_MAX];
+  char id[AL_SANDBOX_ID_MAX], init_id[AL_SANDBOX_ID_MAX] = "";
   if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, id, sizeof id, err) < 0)
     return AL_SANDBOX_EXIT_FAILURE;
-  int r = lock (n, false, err);
+  int r = lock_for_exec (n, init_id, sizeof init_id, err);
   char path[PATH_MAX + 16];
   snprintf (path, sizeof path, "%s/" RUNNING, n->dir);
-  cleanup_close int dfd = r == 0 ? open (n->dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-  if (r == 0 && (dfd < 0 || al_write_runtime_file (dfd, RUNNING, id, strlen (id), 0600, err) < 0))
-    r = dfd < 0 ? al_error_set (err, errno, "open `%s`", n->dir) : -1;
   int code = AL_SANDBOX_EXIT_FAILURE;
-  if (r == 0)
+  o->store = n->store;
+  o->has_uid_base = true;
+  o->uid_base = n->uid;
+  o->id = id;
+  if (r == 0 && init_id[0])
     {
-      o->store = n->store;
-      o->has_uid_base = true;
-      o->uid_base = n->uid;
-      o->id = id;
-      code = al_sandbox_run (o, err);
-      unlink (path);
+      r = check_join_opts (n, o, err);
+      if (r == 0)
+        code = al_sandbox_join (o, init_id, err);
+    }
+  else if (r == 0)
+    {
+      cleanup_close int dfd = open (n->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0)
+        r = al_error_set (err, errno, "open `%s`", n->dir);
+      else
+        r = al_write_runtime_file (dfd, RUNNING, id, strlen (id), 0600, err);
+      if (r == 0)
+        {
+          code = al_sandbox_run (o, err);
+          unlink (path);
+        }
     }
   unlock (n);
   json_t *args = json_pack ("{s:s, s:i}", "id", id, "exit", code);
+  if (init_id[0])
+    json_object_set_new (args, "joined", json_string (init_id));
   json_t *argv = json_array ();
   for (char **a = o->argv; a && *a; a++)
     json_array_append_new (argv, json_string (*a));
@@ -555,13 +843,23 @@ with_store (struct al_named *n, const char *op, json_t *args,
             struct al_error *err)
 {
   struct al_snap *s = NULL;
+  char init_id[AL_SANDBOX_ID_MAX];
+  bool restart = strcmp (op, "destroy") != 0 && init_alive (n, init_id, sizeof init_id);
   int r = lock (n, true, err);
   if (r == 0)
     r = open_store (n, &s, err);
   if (r == 0)
     r = fn (n, s, data, err);
   al_snap_close (s);
+  /* It stopped the init: the init starts again on the result. */
+  struct al_error e = { 0 };
+  if (restart && n->lock_fd >= 0 && still_there (n, &e) == 0 && start_init (n, &e) < 0)
+    fprintf (stderr, "airlock: warning: %s\n", e.msg);
   unlock (n);
+  if (restart && args == NULL)
+    args = json_object ();
+  if (restart)
+    json_object_set_new (args, "init_restarted", json_boolean (e.msg[0] == '\0'));
   audit (n->root, op, n->name, args, r, err);
   return r;
 }
@@ -704,15 +1002,17 @@ do_clone (struct al_named *n, struct al_snap *s, void *data, struct al_error *er
   json_object_set_new (meta, "owner", json_string (user_name ()));
   json_object_set_new (meta, "clone_of", json_string (n->name));
   r = write_meta (c.dir, meta, err);
-  json_decref (meta);
   if (r < 0)
     {
+      json_decref (meta);
       struct al_error e = { 0 };
       if (al_snap_open (c.store, &cs, &e) == 0)
         al_snap_destroy (cs, &e);
       remove_dir_files (c.dir);
+      return r;
     }
-  return r;
+  json_decref (meta);
+  return 0;
 }
 
 int
@@ -724,7 +1024,18 @@ al_named_clone (struct al_named *n, const char *new_name, struct al_error *err)
       return -EINVAL;
     }
   struct snap_args a = { .tag = new_name };
-  return with_store (n, "clone", json_pack ("{s:s}", "to", new_name), do_clone, &a, err);
+  int r = with_store (n, "clone", json_pack ("{s:s}", "to", new_name), do_clone, &a, err);
+  if (r < 0 || json_array_size (json_object_get (n->meta, "init")) == 0)
+    return r;
+  /* A clone of a sandbox with an init has its own, as from create (once
+   * the source's lock is closed: its keeper must not hold that one). */
+  struct al_named *c = NULL;
+  struct al_error e = { 0 };
+  if (al_named_open (n->root, new_name, &c, &e) < 0 || lock (c, false, &e) < 0
+      || start_init (c, &e) < 0)
+    fprintf (stderr, "airlock: warning: %s\n", e.msg);
+  al_named_free (c);
+  return 0;
 }
 
 static int
@@ -783,10 +1094,19 @@ describe (struct al_named *n)
   snprintf (path, sizeof path, "%s/" LOCK, n->dir);
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   bool busy = fd >= 0 && flock (fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-  running_id (n, id, sizeof id);
+  running_id (n, RUNNING, id, sizeof id);
   bool running = busy && id[0];
-  json_object_set_new (d, "status", json_string (running ? "running" : busy ? "busy" : "idle"));
   json_object_set_new (d, "exec", running ? json_string (id) : json_null ());
+  /* With its init running, its cgroup is the sandbox's. */
+  char init_id[AL_SANDBOX_ID_MAX];
+  bool init = init_alive (n, init_id, sizeof init_id);
+  json_object_set_new (d, "init_id", init ? json_string (init_id) : json_null ());
+  if (init && !running)
+    {
+      running = true;
+      snprintf (id, sizeof id, "%s", init_id);
+    }
+  json_object_set_new (d, "status", json_string (running ? "running" : busy ? "busy" : "idle"));
 
   struct al_state *st = NULL;
   struct al_cgroup_host *host = NULL;

@@ -4,13 +4,17 @@
  *   ROOT/~named/NAME/sandbox.json  its options and metadata (below)
  *   ROOT/~named/NAME/store/        its snapshot store (root, snapshots)
  *   ROOT/~named/NAME/lock          flocked by whoever works on it
- *   ROOT/~named/NAME/running       the id of the exec running in it
+ *   ROOT/~named/NAME/running       the id of the exec running in it alone
+ *   ROOT/~named/NAME/init          the id of its init's run (create --init)
+ *   ROOT/~named/NAME/init.log      the init's stdout and stderr
+ *   ROOT/~named/NAME/init.result   how the last init ended (a result record)
  *   ROOT/~named/audit.log          one JSON line per operation
  *
  * sandbox.json: {"version": 1, "name", "owner", "labels": {K: V},
  * "created": RFC 3339, "expires": RFC 3339 | null, "slot": N, "uid": N,
  * "backend": "overlay"|"btrfs", "options": {the `sandbox run` options it
- * was created with}}; written atomically.
+ * was created with}, "init": [argv] (create --init only)}; written
+ * atomically.
  *
  * What this module promises:
  * - One thing at a time: an exec holds the lock for its whole run, and so
@@ -19,6 +23,21 @@
  *   sandbox in which an exec is running stop that exec first (SIGKILL to
  *   every process of its cgroup: its record says SG, signal 9) and then
  *   act; diff, list and inspect never stop anything.
+ * - An init (create --init): a long-running process started before create
+ *   returns (one that cannot start fails the create, which leaves
+ *   nothing), under a keeper: an airlock process of its own session that
+ *   supervises it as `sandbox run` does (the sandbox's limits but no
+ *   wall-clock or CPU-time limit; output to init.log, capped like a run's;
+ *   SIGTERM to the keeper reaches the init).  The keeper holds the lock
+ *   shared while the init runs, and so does every exec, which then joins
+ *   the init (al_sandbox_join: its namespaces, root, /tmp and cgroup) and
+ *   runs alongside the others; its --memory, --pids, --cpus, --network,
+ *   --bind, --tmpfs, --rootfs, --read-only and --disk are the sandbox's
+ *   and an exec that asks for others is refused.  Operations stop the
+ *   init (and the execs with it) as above; snapshot, rollback, commit and
+ *   clone then start it again on the result (the audit line says
+ *   "init_restarted"); destroy does not.  An init that ends by itself is
+ *   not restarted: execs run alone again.
  * - Ids: a sandbox's files keep their owners from one exec to the next: it
  *   holds a uid/gid range of its own for good (a reserved slot,
  *   sandbox.h), shared with its clones (which share its read-only layers),
@@ -57,6 +76,7 @@ struct al_named_create_opts
   uint64_t expire_ms; /* 0: never */
   enum al_snap_backend backend;
   const struct al_sandbox_opts *run; /* the options every exec starts from */
+  char **init; /* its long-running process (argv), or NULL */
   struct al_log *log;
 };
 
@@ -76,8 +96,9 @@ void al_named_free (struct al_named *n); /* NULL-safe */
 int al_named_load_opts (struct al_named *n, struct al_sandbox_opts *o, struct al_error *err);
 
 /* Run o->argv in the sandbox (o from al_named_load_opts plus overrides):
- * waits for the lock, then al_sandbox_run on its store.  Returns the
- * exit code as al_sandbox_run does. */
+ * waits for the lock, then joins its init if it runs (al_sandbox_join),
+ * else al_sandbox_run on its store.  Returns the exit code as
+ * al_sandbox_run does. */
 int al_named_exec (struct al_named *n, struct al_sandbox_opts *o, struct al_error *err);
 
 int al_named_snapshot (struct al_named *n, const char *tag, char *ret_tag, size_t size,

@@ -43,6 +43,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "ephemeral.h"
+#include "exec.h"
 #include "file.h"
 #include "oci_config.h"
 #include "seccomp.h"
@@ -822,7 +823,9 @@ failed (const struct al_sandbox_opts *o, const char *id, const struct al_result_
   struct al_supervise_result r = { .status = AL_RESULT_XX, .internal_error = true };
   /* Found but not executable (the init checks before it is released):
    * the program's failure, 126, as a shell says it. */
-  bool not_executable = err->errnum == EACCES && strncmp (err->msg, "exec: ", 6) == 0;
+  bool not_executable = err->errnum == EACCES
+                        && (strncmp (err->msg, "exec: ", 6) == 0 /* the init's */
+                            || strncmp (err->msg, "exec `", 6) == 0); /* a joined exec's */
   if (not_executable)
     r = (struct al_supervise_result){ .status = AL_RESULT_RE, .exitcode = 126 };
   r.id = id;
@@ -937,6 +940,9 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
       return failed (o, run.id, &limits, &start, err);
     }
 
+  if (o->started)
+    o->started (o->started_data);
+
   /* What the init spent setting up is airlock's, not the program's. */
   struct al_cgroup_stats base;
   struct al_error berr = { 0 };
@@ -984,6 +990,179 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
     }
   release_slot (&run);
 
+  clock_gettime (CLOCK_REALTIME, &r.end);
+  if (write_result (o, &r, err) < 0)
+    return AL_SANDBOX_EXIT_FAILURE;
+  if (o->verbose)
+    summary (&r);
+  if (r.status == AL_RESULT_XX && r.error[0])
+    {
+      al_error_reason (err, EIO, "%s", r.error);
+      return AL_SANDBOX_EXIT_FAILURE;
+    }
+  return al_result_exit_code (&r);
+}
+
+/* ---------------------------------------------------------------- join */
+
+struct join
+{
+  const struct al_sandbox_opts *o;
+  const char *target;
+  pid_t pid;            /* the process, a session leader */
+  struct al_cgroup *cg; /* the sandbox's, or NULL */
+  uint64_t oom_base;
+};
+
+/* Session id of a host pid (field 6 of /proc/PID/stat), or -1. */
+static pid_t
+session_of (pid_t pid)
+{
+  char path[64], buf[512];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *p = strrchr (buf, ')');
+  int ppid, pgrp, sid;
+  char state;
+  if (p == NULL || sscanf (p + 1, " %c %d %d %d", &state, &ppid, &pgrp, &sid) != 4)
+    return -1;
+  return sid;
+}
+
+/* Kill what the process started in its session; the init and what it
+ * runs stay.  Three passes catch what forked meanwhile. */
+static int
+join_kill_all (void *data)
+{
+  struct join *j = data;
+  for (int pass = 0; pass < 3; pass++)
+    {
+      pid_t *pids = NULL;
+      size_t n = 0;
+      struct al_error e = { 0 };
+      if (al_container_pids (j->o->root, j->target, &pids, &n, &e) < 0)
+        return -1;
+      for (size_t i = 0; i < n; i++)
+        if (session_of (pids[i]) == j->pid)
+          kill (pids[i], SIGKILL);
+      free (pids);
+    }
+  return 0;
+}
+
+static int
+join_after_exit (void *data, struct al_supervise_result *r)
+{
+  struct join *j = data;
+  uint64_t kills = 0;
+  struct al_error e = { 0 };
+  if (j->cg && r->exitsig == SIGKILL && al_cgroup_oom_kills (j->cg, &kills, &e) == 0)
+    r->oom_killed = kills > j->oom_base;
+  return 0;
+}
+
+int
+al_sandbox_join (const struct al_sandbox_opts *o, const char *target, struct al_error *err)
+{
+  struct run run = { .o = o, .slot_fd = -1, .report_fd = -1, .uid_base = o->uid_base };
+  struct join j = { .o = o, .target = target };
+  struct al_result_limits limits;
+  fill_limits (o, &limits);
+  struct timespec start;
+  clock_gettime (CLOCK_REALTIME, &start);
+  if (o->id)
+    snprintf (run.id, sizeof run.id, "%s", o->id);
+  else if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, run.id, sizeof run.id, err) < 0)
+    return failed (o, NULL, &limits, &start, err);
+
+  cleanup_seccomp scmp_filter_ctx filter = NULL;
+  struct al_config *config = NULL;
+  struct al_state *st = NULL;
+  struct al_cgroup_host *host = NULL;
+  if (compile_seccomp (o, &filter, err) < 0 || build_config (&run, &config, err) < 0)
+    return failed (o, run.id, &limits, &start, err);
+  struct al_error e = { 0 };
+  if (al_state_load (o->root, target, &st, &e) == 0
+      && al_container_open_cgroup (st, o->log, &host, &j.cg, &e) == 0 && j.cg)
+    al_cgroup_oom_kills (j.cg, &j.oom_base, &e);
+  al_state_free (st);
+
+  int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+  int ret = 0;
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
+    ret = al_error_set (err, errno, "pipe");
+  signal (SIGPIPE, SIG_IGN);
+  sigset_t fwd, old;
+  sigemptyset (&fwd);
+  sigaddset (&fwd, SIGINT);
+  sigaddset (&fwd, SIGTERM);
+  sigaddset (&fwd, SIGHUP);
+  sigaddset (&fwd, SIGPIPE);
+  sigprocmask (SIG_BLOCK, &fwd, &old);
+  int pidfd = -1;
+  if (ret == 0)
+    {
+      int stdio[3] = { -1, out[1], errp[1] };
+      struct al_exec_start xs = {
+        .root = o->root,
+        .id = target,
+        .config = config,
+        .filter = filter,
+        .bpf = o->seccomp == NULL ? al_seccomp_default_bpf () : NULL,
+        .stdio = stdio,
+        .new_session = true,
+        .log = o->log,
+      };
+      ret = al_container_exec_start (&xs, &j.pid, &pidfd, err);
+    }
+  for (int *fd = (int[]){ out[1], errp[1] }, i = 0; i < 2; i++)
+    if (fd[i] >= 0)
+      close (fd[i]);
+  al_config_free (config);
+  if (ret < 0)
+    {
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      for (int *fd = (int[]){ out[0], errp[0] }, i = 0; i < 2; i++)
+        if (fd[i] >= 0)
+          close (fd[i]);
+      al_cgroup_free (j.cg);
+      al_container_release_cgroup_host (host);
+      return failed (o, run.id, &limits, &start, err);
+    }
+
+  struct al_supervise_opts so = {
+    .pid = j.pid,
+    .pidfd = pidfd,
+    .out_fd = out[0],
+    .err_fd = errp[0],
+    .out_sink = STDOUT_FILENO,
+    .err_sink = STDERR_FILENO,
+    .output_limit = o->output_limit,
+    .wall_ms = o->wall_ms,
+    .cpu_ms = o->cpu_ms,
+    .grace_ms = 2000,
+    .kill_all = join_kill_all,
+    .after_exit = join_after_exit,
+    .data = &j,
+  };
+  struct al_supervise_result r;
+  struct al_error serr = { 0 };
+  int sret = al_supervise (&so, &r, &serr);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  close (out[0]);
+  close (errp[0]);
+  close (pidfd);
+  al_cgroup_free (j.cg);
+  al_container_release_cgroup_host (host);
+  if (sret < 0)
+    snprintf (r.error, sizeof r.error, "%s", serr.msg);
+  r.id = run.id;
+  r.limits = &limits;
+  r.status = al_result_classify (&r);
   clock_gettime (CLOCK_REALTIME, &r.end);
   if (write_result (o, &r, err) < 0)
     return AL_SANDBOX_EXIT_FAILURE;

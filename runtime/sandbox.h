@@ -119,6 +119,10 @@ struct al_sandbox_opts
   uint32_t uid_base;
   /* The run's id, "sb-" and 12 hex digits (NULL: a random one). */
   const char *id;
+  /* Called once the program runs (a named sandbox's init: its keeper
+   * tells `sandbox create` it started), or NULL. */
+  void (*started) (void *data);
+  void *started_data;
 };
 
 #define AL_SANDBOX_ID_MAX 32
@@ -131,6 +135,18 @@ int al_sandbox_random_id (const char *prefix, char *buf, size_t size, struct al_
 /* Run it.  Returns the exit code for `sandbox run` (>= 0); on 125 err
  * says why (the caller prints it). */
 int al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err);
+
+/* A new process in a running sandbox (a named sandbox's init, named.h):
+ * o->argv joins every namespace and the cgroup of run `target` (whose
+ * options o must be: same ids, seccomp, capabilities, rlimits), with
+ * o's environment, --workdir, --user, and its own supervision: the
+ * wall-clock and CPU limits and the output cap apply to this process and
+ * what it starts in its session (a process that makes a session of its
+ * own leaves it, and lives on in the sandbox); the memory and pids limits
+ * are the sandbox's, shared.  The result record is a run's, but for
+ * memory_peak and pids_peak (the sandbox's: `sandbox inspect`); ML when
+ * the OOM killer killed it.  Exit codes as al_sandbox_run. */
+int al_sandbox_join (const struct al_sandbox_opts *o, const char *target, struct al_error *err);
 
 /* Reserve a slot's uid range for a named sandbox's store for good (runs
  * skip the slot until al_sandbox_free_range): its files keep their owner

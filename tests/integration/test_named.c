@@ -2,7 +2,9 @@
  * create, exec (changes persist, owners too), snapshot / rollback / diff /
  * commit / clone / destroy, list and inspect, expiry and gc, the audit
  * log, a rollback while an exec runs, `sandbox run --rollback` and
- * `--commit-to`, and bad input (exit 125, the sandbox as it was).
+ * `--commit-to`, `create --init` (execs join it; operations restart it; a
+ * killed keeper; an init that cannot start) and bad input (exit 125, the
+ * sandbox as it was).
  *
  * The default root (the host's system directories) and, for commits, a
  * busybox image directory.  The backend is the store's default: overlay
@@ -715,4 +717,208 @@ Test (named, btrfs_backend_end_to_end)
   cr_assert_eq (umount (mnt), 0, "umount: %s", strerror (errno));
   n = snprintf (sb.root, sizeof sb.root, "%s/state", sb.dir);
   cr_assert (n > 0 && (size_t) n < sizeof sb.root);
+}
+
+/* ------------------------------------------------------- create --init */
+
+/* A field of `sandbox inspect NAME` (malloc'd; "" when null). */
+static char *
+inspect_field (const char *name, const char *key)
+{
+  struct h_result r;
+  sbx (&r, 0, ARGS ("inspect", name));
+  json_t *j = json_loads (r.out, 0, NULL);
+  cr_assert_not_null (j, "inspect %s: %s", name, r.out);
+  const char *v = json_string_value (json_object_get (j, key));
+  char *ret = strdup (v ? v : "");
+  json_decref (j);
+  h_result_free (&r);
+  return ret;
+}
+
+#define SLEEPERS "n=0; for c in /proc/[0-9]*/comm; do [ \"$(cat $c 2>/dev/null)\" = sleep ] && n=$((n+1)); done; echo $n"
+
+/* The init runs from create on; an exec joins it: its /tmp (a fresh tmpfs
+ * for a run of its own), its processes; a timeout kills the exec's
+ * session and leaves the init; destroy takes it all. */
+Test (named, init_keeps_running_and_exec_joins)
+{
+  struct h_result r;
+  sbx (&r, 0, ARGS ("create", "svc", "--init", "--", "/bin/sh", "-c",
+                    "echo up > /tmp/mark; echo started; exec sleep 600"));
+  h_result_free (&r);
+  char *status = inspect_field ("svc", "status");
+  char *init_id = inspect_field ("svc", "init_id");
+  cr_assert_str_eq (status, "running");
+  cr_assert (strncmp (init_id, "sb-", 3) == 0, "init_id `%s`", init_id);
+  free (status);
+
+  expect_sh ("svc", "cat /tmp/mark", "up\n");
+  expect_sh ("svc", SLEEPERS, "1\n");
+
+  /* A timeout: the exec and what it started in its session die. */
+  char result[PATH_MAX + 16];
+  snprintf (result, sizeof result, "%s/exec.result", sb.dir);
+  sbx (&r, 124, ARGS ("exec", "svc", "--timeout", "1s", "--result", result, "--", "/bin/sh", "-c",
+                      "sleep 300 & sleep 300"));
+  h_result_free (&r);
+  char *rec = h_read_file (result);
+  cr_assert (rec && strstr (rec, "\"status\": \"TO\""), "%s", rec ? rec : "no record");
+  free (rec);
+  expect_sh ("svc", SLEEPERS, "1\n");
+  expect_sh ("svc", "cat /tmp/mark", "up\n");
+
+  /* What the init set up cannot change for one exec. */
+  sbx (&r, FAIL, ARGS ("exec", "svc", "--memory", "1G", "--", "/bin/true"));
+  cr_assert (strstr (r.err, "--memory") && strstr (r.err, "init is running"), "%s", r.err);
+  h_result_free (&r);
+
+  /* Its output went to init.log. */
+  char path[PATH_MAX + 64];
+  snprintf (path, sizeof path, "%s/~named/svc/init.log", sb.root);
+  char *log = h_read_file (path);
+  cr_assert (log && strcmp (log, "started\n") == 0, "init.log: %s", log ? log : "(none)");
+  free (log);
+
+  sbx (&r, 0, ARGS ("destroy", "svc"));
+  h_result_free (&r);
+  h_assert_clean (&sb, init_id);
+  cr_assert_not (named_dir_exists ("svc"));
+  free (init_id);
+}
+
+/* snapshot and rollback stop the init, act, and start it again on the
+ * result: it sees the rolled-back root. */
+Test (named, init_restarts_after_rollback)
+{
+  struct h_result r;
+  sbx (&r, 0, ARGS ("create", "rb", "--init", "--", "/bin/sh", "-c",
+                    "cat /v > /tmp/seen 2>/dev/null; exec sleep 600"));
+  h_result_free (&r);
+  char *first = inspect_field ("rb", "init_id");
+  free (sh ("rb", "echo 1 > /v"));
+  sbx (&r, 0, ARGS ("snapshot", "rb", "s1"));
+  h_result_free (&r);
+  char *second = inspect_field ("rb", "init_id");
+  cr_assert_str_neq (second, "", "the init did not start again after the snapshot");
+  cr_assert_str_neq (first, second);
+  h_assert_clean (&sb, first);
+  expect_sh ("rb", "cat /tmp/seen", "1\n");
+  free (sh ("rb", "echo 2 > /v"));
+  sbx (&r, 0, ARGS ("rollback", "rb", "s1"));
+  h_result_free (&r);
+  char *third = inspect_field ("rb", "init_id");
+  cr_assert_str_neq (third, "");
+  cr_assert_str_neq (third, second);
+  h_assert_clean (&sb, second);
+  expect_sh ("rb", "cat /v /tmp/seen", "1\n1\n");
+  expect_sh ("rb", SLEEPERS, "1\n");
+  free (first);
+  free (second);
+  free (third);
+}
+
+/* An init that ends by itself: its record stays, and execs run alone
+ * again (a fresh /tmp), on the root it changed. */
+Test (named, exec_runs_alone_once_the_init_ended)
+{
+  struct h_result r;
+  sbx (&r, 0, ARGS ("create", "once", "--init", "--", "/bin/sh", "-c",
+                    "echo x > /made-by-init; echo t > /tmp/t; exit 3"));
+  h_result_free (&r);
+  char path[PATH_MAX + 64];
+  snprintf (path, sizeof path, "%s/~named/once/init.result", sb.root);
+  char *rec = NULL;
+  for (int i = 0; i < 100 && (rec = h_read_file (path)) == NULL; i++)
+    usleep (50 * 1000);
+  cr_assert (rec && strstr (rec, "\"exit_code\": 3"), "init.result: %s", rec ? rec : "(none)");
+  free (rec);
+  char *status = NULL;
+  for (int i = 0; i < 100; i++)
+    {
+      free (status);
+      status = inspect_field ("once", "status");
+      if (strcmp (status, "idle") == 0)
+        break;
+      usleep (50 * 1000);
+    }
+  cr_assert_str_eq (status, "idle");
+  free (status);
+  expect_sh ("once", "cat /made-by-init; ls /tmp", "x\n");
+}
+
+/* An init that cannot start fails the create, and leaves nothing. */
+Test (named, init_that_cannot_start_leaves_nothing)
+{
+  struct h_result r;
+  sbx (&r, FAIL, ARGS ("create", "broken", "--init", "--", "/no/such/program"));
+  cr_assert (strstr (r.err, "--init") && strstr (r.err, "/no/such/program"), "%s", r.err);
+  h_result_free (&r);
+  cr_assert_not (named_dir_exists ("broken"));
+  sbx (&r, 0, ARGS ("list", "--format", "json"));
+  cr_assert_str_eq (r.out, "[]\n");
+  h_result_free (&r);
+  sbx (&r, FAIL, ARGS ("create", "broken", "--init"));
+  cr_assert (strstr (r.err, "--init: missing PROGRAM"), "%s", r.err);
+  h_result_free (&r);
+  sbx (&r, FAIL, ARGS ("create", "broken", "--", "/bin/true"));
+  cr_assert (strstr (r.err, "unexpected argument `/bin/true`"), "%s", r.err);
+  h_result_free (&r);
+  cr_assert_not (named_dir_exists ("broken"));
+  /* The failed create is in the audit log. */
+  char path[PATH_MAX + 32];
+  snprintf (path, sizeof path, "%s/~named/audit.log", sb.root);
+  char *audit = h_read_file (path);
+  cr_assert (audit && strstr (audit, "\"op\":\"create\",\"sandbox\":\"broken\""), "%s",
+             audit ? audit : "");
+  free (audit);
+}
+
+/* kill -9 of the keeper: the init dies with it; the next exec runs alone
+ * and gc removes what the run left.  A clone of a sandbox with an init
+ * has one of its own. */
+Test (named, init_keeper_killed_and_clone)
+{
+  struct h_result r;
+  sbx (&r, 0, ARGS ("create", "kk", "--init", "--", "/bin/sleep", "600"));
+  h_result_free (&r);
+  sbx (&r, 0, ARGS ("clone", "kk", "kk2"));
+  h_result_free (&r);
+  char *status = inspect_field ("kk2", "status");
+  cr_assert_str_eq (status, "running", "the clone's init");
+  free (status);
+  char *init_id = inspect_field ("kk", "init_id");
+  json_t *st = h_state (&sb, init_id);
+  cr_assert_not_null (st, "state of %s", init_id);
+  int pid = (int) json_integer_value (json_object_get (st, "pid"));
+  json_decref (st);
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/status", pid);
+  char *text = h_read_file (path);
+  const char *pp = text ? strstr (text, "PPid:") : NULL;
+  cr_assert_not_null (pp, "%s", path);
+  pid_t keeper = (pid_t) atoi (pp + 5);
+  free (text);
+  cr_assert_gt (keeper, 1);
+  cr_assert_eq (kill (keeper, SIGKILL), 0);
+  status = NULL;
+  for (int i = 0; i < 100; i++)
+    {
+      free (status);
+      status = inspect_field ("kk", "status");
+      if (strcmp (status, "idle") == 0)
+        break;
+      usleep (50 * 1000);
+    }
+  cr_assert_str_eq (status, "idle");
+  free (status);
+  expect_sh ("kk", "echo alone; ls /tmp", "alone\n");
+  sbx (&r, 0, ARGS ("gc"));
+  cr_assert_str_eq (r.out, "removed 1\n", "%s", r.err);
+  h_result_free (&r);
+  h_assert_clean (&sb, init_id);
+  free (init_id);
+  status = inspect_field ("kk2", "status");
+  cr_assert_str_eq (status, "running", "the clone's init died with the source's keeper");
+  free (status);
 }
