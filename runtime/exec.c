@@ -391,6 +391,12 @@ exec_child_run (const struct exec_child *x)
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (al_sync_send (x->sync_fd, AL_SYNC_READY, NULL) < 0)
     _exit (1);
+  /* Nothing airlock blocked or ignored (a sandbox exec blocks what its
+   * supervisor forwards, and ignores SIGPIPE) stays so in the process. */
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  signal (SIGPIPE, SIG_DFL);
   /* The sync socket is close-on-exec: its EOF tells the parent the execve
    * happened. */
   execve (exe, x->config->process->args, env);

@@ -840,6 +840,41 @@ failed (const struct al_sandbox_opts *o, const char *id, const struct al_result_
   return not_executable ? 126 : AL_SANDBOX_EXIT_FAILURE;
 }
 
+/* The supervisor forwards these: blocked from before the child exists
+ * (it unblocks them before exec), so one that comes during setup is not
+ * lost.  A reader of our stdout that goes away (`| head`) must not kill
+ * the supervisor: writes fail with EPIPE instead (the child restores the
+ * default before exec). */
+static void
+block_forwarded (sigset_t *old)
+{
+  signal (SIGPIPE, SIG_IGN);
+  sigset_t fwd;
+  sigemptyset (&fwd);
+  sigaddset (&fwd, SIGINT);
+  sigaddset (&fwd, SIGTERM);
+  sigaddset (&fwd, SIGHUP);
+  sigaddset (&fwd, SIGPIPE);
+  sigprocmask (SIG_BLOCK, &fwd, old);
+}
+
+/* The run is over: its record, the summary, and the exit code. */
+static int
+finish (const struct al_sandbox_opts *o, struct al_supervise_result *r, struct al_error *err)
+{
+  clock_gettime (CLOCK_REALTIME, &r->end);
+  if (write_result (o, r, err) < 0)
+    return AL_SANDBOX_EXIT_FAILURE;
+  if (o->verbose)
+    summary (r);
+  if (r->status == AL_RESULT_XX && r->error[0])
+    {
+      al_error_reason (err, EIO, "%s", r->error);
+      return AL_SANDBOX_EXIT_FAILURE;
+    }
+  return al_result_exit_code (r);
+}
+
 int
 al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
 {
@@ -880,19 +915,8 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
     ret = al_error_set (err, errno, "pipe");
   run.report_fd = rep[0];
 
-  /* Blocked from before the init exists (it unblocks them before exec),
-   * so a ^C during setup is not lost: the supervisor forwards it. */
-  /* A reader of our stdout that goes away (`| head`) must not kill the
-   * supervisor: writes fail with EPIPE instead.  The init restores the
-   * default before exec. */
-  signal (SIGPIPE, SIG_IGN);
-  sigset_t fwd, old;
-  sigemptyset (&fwd);
-  sigaddset (&fwd, SIGINT);
-  sigaddset (&fwd, SIGTERM);
-  sigaddset (&fwd, SIGHUP);
-  sigaddset (&fwd, SIGPIPE);
-  sigprocmask (SIG_BLOCK, &fwd, &old);
+  sigset_t old;
+  block_forwarded (&old);
 
   pid_t pid = 0;
   int exec_errno = 0;
@@ -990,17 +1014,7 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
     }
   release_slot (&run);
 
-  clock_gettime (CLOCK_REALTIME, &r.end);
-  if (write_result (o, &r, err) < 0)
-    return AL_SANDBOX_EXIT_FAILURE;
-  if (o->verbose)
-    summary (&r);
-  if (r.status == AL_RESULT_XX && r.error[0])
-    {
-      al_error_reason (err, EIO, "%s", r.error);
-      return AL_SANDBOX_EXIT_FAILURE;
-    }
-  return al_result_exit_code (&r);
+  return finish (o, &r, err);
 }
 
 /* ---------------------------------------------------------------- join */
@@ -1095,14 +1109,8 @@ al_sandbox_join (const struct al_sandbox_opts *o, const char *target, struct al_
   int ret = 0;
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
     ret = al_error_set (err, errno, "pipe");
-  signal (SIGPIPE, SIG_IGN);
-  sigset_t fwd, old;
-  sigemptyset (&fwd);
-  sigaddset (&fwd, SIGINT);
-  sigaddset (&fwd, SIGTERM);
-  sigaddset (&fwd, SIGHUP);
-  sigaddset (&fwd, SIGPIPE);
-  sigprocmask (SIG_BLOCK, &fwd, &old);
+  sigset_t old;
+  block_forwarded (&old);
   int pidfd = -1;
   if (ret == 0)
     {
@@ -1163,17 +1171,7 @@ al_sandbox_join (const struct al_sandbox_opts *o, const char *target, struct al_
   r.id = run.id;
   r.limits = &limits;
   r.status = al_result_classify (&r);
-  clock_gettime (CLOCK_REALTIME, &r.end);
-  if (write_result (o, &r, err) < 0)
-    return AL_SANDBOX_EXIT_FAILURE;
-  if (o->verbose)
-    summary (&r);
-  if (r.status == AL_RESULT_XX && r.error[0])
-    {
-      al_error_reason (err, EIO, "%s", r.error);
-      return AL_SANDBOX_EXIT_FAILURE;
-    }
-  return al_result_exit_code (&r);
+  return finish (o, &r, err);
 }
 
 /* ----------------------------------------------------------------- gc */

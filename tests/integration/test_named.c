@@ -755,6 +755,11 @@ Test (named, init_keeps_running_and_exec_joins)
 
   expect_sh ("svc", "cat /tmp/mark", "up\n");
   expect_sh ("svc", SLEEPERS, "1\n");
+  /* Nothing the supervisor blocks or ignores stays so in the process. */
+  sbx (&r, 128 + SIGPIPE, ARGS ("exec", "svc", "--", "/bin/sh", "-c", "kill -PIPE $$; echo alive"));
+  h_result_free (&r);
+  sbx (&r, 128 + SIGTERM, ARGS ("exec", "svc", "--", "/bin/sh", "-c", "kill -TERM $$; echo alive"));
+  h_result_free (&r);
 
   /* A timeout: the exec and what it started in its session die. */
   char result[PATH_MAX + 16];
