@@ -702,6 +702,7 @@ create (const struct al_named_create_opts *o, json_t **ret_args, struct al_error
       struct al_error e = { 0 };
       if (s)
         al_snap_destroy (s, &e);
+      al_snap_close (s);
       al_sandbox_free_range (slot, &e);
       unlock (&n);
       remove_dir_files (n.dir);
@@ -1008,6 +1009,7 @@ do_clone (struct al_named *n, struct al_snap *s, void *data, struct al_error *er
       struct al_error e = { 0 };
       if (al_snap_open (c.store, &cs, &e) == 0)
         al_snap_destroy (cs, &e);
+      al_snap_close (cs);
       remove_dir_files (c.dir);
       return r;
     }
@@ -1257,7 +1259,9 @@ al_named_gc (const char *root, struct al_log *log, unsigned *ret_removed, struct
             continue;
           struct al_snap *s = NULL;
           snprintf (path, sizeof path, "%s/%s/" STORE, dir, de->d_name);
-          if (al_snap_open (path, &s, &e) == 0 && al_snap_destroy (s, &e) < 0)
+          int dr = al_snap_open (path, &s, &e) == 0 ? al_snap_destroy (s, &e) : 0;
+          al_snap_close (s);
+          if (dr < 0)
             {
               al_log_warn (log, "sandbox gc: %s: %s", de->d_name, e.msg);
               continue;

@@ -150,7 +150,8 @@ int al_snap_commit (struct al_snap *s, const char *dir, struct al_error *err);
  * layer).  Writes to either never show in the other. */
 int al_snap_clone (struct al_snap *s, const char *dir, struct al_snap **ret, struct al_error *err);
 
-/* Remove the store and everything in it (not the base). */
+/* Remove the store and everything in it (not the base); s is still the
+ * caller's to al_snap_close. */
 int al_snap_destroy (struct al_snap *s, struct al_error *err);
 
 /* Delete what rollbacks and deletes left in the trash (al_snap_open does

@@ -252,7 +252,8 @@ Test (lifecycle, run_detach_returns_with_container_running)
 
 Test (lifecycle, create_start_stop_delete)
 {
-  init_with (ARGS ("sh", "-c", "sleep 1"));
+  /* Running for long enough to be seen running right after start. */
+  init_with (ARGS ("sh", "-c", "sleep 3"));
   const char *id = h_id ("itest-life");
   ok (ARGS ("create", id));
 

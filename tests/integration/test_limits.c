@@ -474,9 +474,10 @@ Test (limits, a_cpu_quota_of_20_percent_holds_a_spinner_to_20_percent)
     }
   sleep_ms (300);
 
-  /* Usage over a measured 2 s of wall time.  Too much is a failure at
-   * once; too little may be a machine too busy to give even 20% (the
-   * quota then never binds): measure again, up to five windows. */
+  /* Usage over a measured 2 s of wall time, up to five windows: too
+   * little may be a machine too busy to give even 20% (the quota then
+   * never binds), too much a stalled tick; a quota that does not hold is
+   * over in every window. */
   double pct = 0;
   long long throttled = 0;
   for (int attempt = 0; attempt < 5; attempt++)
@@ -489,10 +490,10 @@ Test (limits, a_cpu_quota_of_20_percent_holds_a_spinner_to_20_percent)
       pct = 100.0 * (double) (u1 - u0) / (double) (t1 - t0);
       fprintf (stderr, "cpu quota 20%%: %.1f%% of one CPU over %.2f s (throttled %lld periods)\n",
                pct, (double) (t1 - t0) / 1e9, throttled);
-      cr_assert_leq (pct, 25.0, "the spinner used %.1f%% of a CPU under a 20%% quota", pct);
-      if (pct >= 15.0)
+      if (pct >= 15.0 && pct <= 25.0)
         break;
     }
+  cr_assert_leq (pct, 25.0, "the spinner used %.1f%% of a CPU under a 20%% quota", pct);
   cr_assert_geq (pct, 15.0, "the spinner got only %.1f%% of a CPU (throttled %lld periods)", pct,
                  throttled);
   cr_assert_gt (throttled, 0, "the quota never throttled the spinner");

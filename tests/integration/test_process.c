@@ -772,11 +772,12 @@ mkdir_logged (bool flag_log)
   cr_assert_eq (r.status, 0, "delete: %s", r.err);
   h_result_free (&r);
 
-  /* Records are printk'd asynchronously by kauditd. */
+  /* Records are printk'd asynchronously by kauditd: up to 10 s for the
+   * one we expect, 1 s to be sure none comes. */
   char want[64];
   snprintf (want, sizeof want, " pid=%lld comm=\"mkdir\"", pid);
   bool found = false;
-  for (int i = 0; i < 20 && !found; i++)
+  for (int i = 0; i < (flag_log ? 200 : 20) && !found; i++)
     {
       char *log = kmsg_since (&seq);
       for (char *line = strtok (log, "\n"); line && !found; line = strtok (NULL, "\n"))

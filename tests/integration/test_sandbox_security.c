@@ -1143,7 +1143,7 @@ Test (sandbox_security, network_private)
 
   /* The pair goes with the namespace, which the kernel tears down a moment
    * after the last process left. */
-  for (int i = 0; i < 50 && link_exists (ifname); i++)
+  for (int i = 0; i < 300 && link_exists (ifname); i++)
     usleep (100 * 1000);
   cr_assert (!link_exists (ifname), "%s still exists after the run", ifname);
   h_result_free (&r);
