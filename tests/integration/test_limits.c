@@ -405,7 +405,7 @@ Test (limits, a_memory_hog_is_oom_killed_at_its_limit_and_the_oom_is_reported)
   struct events_thread t = { .id = id };
   pthread_t th;
   cr_assert_eq (pthread_create (&th, NULL, events_main, &t), 0);
-  sleep_ms (700); /* events is following before the hog starts */
+  sleep_ms (2000); /* events is following before the hog starts (slow machines too) */
   touch_in_rootfs ("tmp/go");
   bool done = wait_rootfs_file ("tmp/hog.rc", 30000);
 

@@ -1803,7 +1803,7 @@ Test (sandbox_gc, lease_without_state)
 Test (sandbox_gc, gc_leaves_other_roots_alone)
 {
   struct bg g;
-  bg_run (&g, result_path, NONE, ARGS ("/bin/sh", "-c", "sleep 1.5; echo done"));
+  bg_run (&g, result_path, NONE, ARGS ("/bin/sh", "-c", "sleep 4; echo done"));
   const char *id = wait_listed (20);
   cr_assert_not_null (id, "the run never showed in `list`; stderr: %s", g.err);
   char idc[64], other[PATH_MAX];
