@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "file.h"
+#include "process.h"
 #include "state.h"
 
 #define META "sandbox.json"
@@ -903,6 +904,35 @@ al_named_snapshot (struct al_named *n, const char *tag, char *ret_tag, size_t si
   return with_store (n, "snapshot", json_pack ("{s:s?}", "tag", tag), do_snapshot, &a, err);
 }
 
+/* A detached process (no fd of ours, not our child) that opens the store,
+ * which empties its trash, and exits. */
+static void
+empty_trash_in_background (const struct al_named *n)
+{
+  fflush (NULL);
+  pid_t pid = fork ();
+  if (pid != 0)
+    {
+      while (pid > 0 && waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      return;
+    }
+  setsid ();
+  if (fork () != 0)
+    _exit (0);
+  struct al_error e = { 0 };
+  char store[PATH_MAX];
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (null, 2) < 0
+      || al_close_fds_from (3, NULL, 0, &e) < 0 || realpath (n->store, store) == NULL
+      || chdir ("/") < 0)
+    _exit (1);
+  struct al_snap *s = NULL;
+  if (al_snap_open (store, &s, &e) == 0)
+    al_snap_close (s);
+  _exit (0);
+}
+
 static int
 do_rollback (struct al_named *n, struct al_snap *s, void *data, struct al_error *err)
 {
@@ -911,10 +941,10 @@ do_rollback (struct al_named *n, struct al_snap *s, void *data, struct al_error 
   if (r < 0)
     return r;
   /* What the rollback dropped was renamed away; deleting it is not part
-   * of the rollback's cost, but nothing should stay behind. */
-  struct al_error e = { 0 };
-  if (al_snap_gc (s, &e) < 0)
-    fprintf (stderr, "airlock: warning: sandbox `%s`: %s\n", n->name, e.msg);
+   * of the rollback's cost: a process of its own does it in the
+   * background (the next open does not wait for it), or, if it dies, the
+   * next open or gc. */
+  empty_trash_in_background (n);
   return 0;
 }
 

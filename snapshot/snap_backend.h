@@ -41,6 +41,10 @@
 struct al_snap_backend_ops
 {
   const char *name; /* "overlay", "btrfs" */
+  /* new_state from a snapshot or an image base is one atomic step that
+   * commits the filesystem, making every earlier rename in it durable
+   * (btrfs: a snapshot commits the transaction). */
+  bool new_state_commits;
 
   /* 0 if this backend can keep a store in store_fd's filesystem, else
    * -EINVAL with a message naming it (btrfs: not on btrfs). */

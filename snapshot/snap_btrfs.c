@@ -743,6 +743,7 @@ btrfs_mount (int store_fd, const char *base, const char *const *chain, size_t n,
 
 const struct al_snap_backend_ops al_snap_btrfs_ops = {
   .name = "btrfs",
+  .new_state_commits = true,
   .probe = btrfs_probe,
   .init = btrfs_init,
   .new_state = btrfs_new_state,

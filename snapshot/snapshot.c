@@ -8,7 +8,8 @@
  *   2. meta.json is replaced (temp file, fsync, rename, fsync of the
  *      directory): the change happened;
  *   3. what the change dropped is renamed "trash-*" and deleted by
- *      al_snap_gc() (or the next al_snap_open()).
+ *      al_snap_gc() (or the next al_snap_open()), outside the store's
+ *      lock and by one process at a time (trash.lock).
  * Two changes cannot be made that way and are recorded in meta.json as
  * "pending" before they start, to be finished (or undone) by whoever opens
  * the store next: deleting an overlay snapshot (its layer is folded into the
@@ -53,6 +54,7 @@
 #define META_MAX (4u << 20)
 #define STATE_MAX 24
 #define TRASH "trash-"
+#define TRASH_LOCK "trash.lock" /* held by whoever empties the trash */
 
 void (*al_snap_crash_point) (const char *where) = NULL;
 
@@ -292,9 +294,11 @@ write_all (int fd, const char *p, size_t len)
   return 0;
 }
 
-/* meta.json from s, atomically and durably. */
+/* meta.json from s, atomically and durably; without sync_dir the rename
+ * is left to whoever commits the filesystem next (a btrfs rollback: the
+ * state it makes next does). */
 static int
-save_meta_fd (struct al_snap *s, int dir_fd, struct al_error *err)
+save_meta_sync (struct al_snap *s, int dir_fd, bool sync_dir, struct al_error *err)
 {
   char ts[48];
   json_t *root = json_object ();
@@ -350,9 +354,15 @@ save_meta_fd (struct al_snap *s, int dir_fd, struct al_error *err)
       return al_error_set (err, saved, "rename " META);
     }
   al_snap_crash ("meta-renamed");
-  if (fsync (dir_fd) < 0)
+  if (sync_dir && fsync (dir_fd) < 0)
     return al_error_set (err, errno, "sync the store");
   return 0;
+}
+
+static int
+save_meta_fd (struct al_snap *s, int dir_fd, struct al_error *err)
+{
+  return save_meta_sync (s, dir_fd, true, err);
 }
 
 static int
@@ -422,6 +432,7 @@ trash_unreferenced (struct al_snap *s, struct al_error *err)
       const char *name = e->d_name;
       if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0 || strcmp (name, META) == 0
           || strcmp (name, "base") == 0 || strncmp (name, "base-", 5) == 0
+          || strcmp (name, TRASH_LOCK) == 0
           || strncmp (name, TRASH, sizeof TRASH - 1) == 0 || is_referenced (s, name))
         continue;
       if (strcmp (name, META_TMP) == 0)
@@ -529,6 +540,22 @@ finish_pending (struct al_snap *s, struct al_error *err)
   return r2 < 0 ? al_error_wrap (err, "sandbox `%s`: repair", s->name) : 0;
 }
 
+/* meta.json may name a writable state not made yet: a btrfs rollback
+ * (al_snap_rollback) killed between its meta.json and its new state.
+ * Make it as the rollback would have: from the last snapshot, or the
+ * base. */
+static int
+ensure_current (struct al_snap *s, struct al_error *err)
+{
+  struct stat st;
+  if (s->current[0] == '\0' || fstatat (s->fd, s->current, &st, AT_SYMLINK_NOFOLLOW) == 0
+      || errno != ENOENT)
+    return 0;
+  int r = s->ops->new_state (s->fd, s->base, s->current, s->n ? s->snaps[s->n - 1].state : NULL,
+                             s->uid, s->gid, err);
+  return r < 0 ? al_error_wrap (err, "sandbox `%s`: repair", s->name) : 0;
+}
+
 /* Take the store's lock and make it whole. */
 static int
 lock_and_repair (struct al_snap *s, struct al_error *err)
@@ -539,6 +566,8 @@ lock_and_repair (struct al_snap *s, struct al_error *err)
   int r = load_meta (s, err);
   if (r == 0)
     r = finish_pending (s, err);
+  if (r == 0)
+    r = ensure_current (s, err);
   if (r == 0)
     r = trash_unreferenced (s, err);
   if (r < 0)
@@ -553,9 +582,22 @@ unlock (struct al_snap *s, int r)
   return r;
 }
 
+/* Called without the store's lock: what is in the trash is referenced by
+ * nothing (a change trashes only after meta.json no longer names it, and
+ * nothing comes back out), so only two emptiers must not meet: one at a
+ * time holds TRASH_LOCK, and another finds it busy and leaves the work
+ * to it (an open right after a rollback does not wait for the deletion). */
 static int
 empty_trash (struct al_snap *s, struct al_error *err)
 {
+  cleanup_close int lock = openat (s->fd, TRASH_LOCK, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (lock < 0 && errno == ENOENT)
+    lock = openat (s->fd, TRASH_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  /* One that cannot be made (a full filesystem) is held by nobody either;
+   * emptying the trash is then what frees space. */
+  if (lock >= 0 && flock (lock, LOCK_EX | LOCK_NB) < 0)
+    return errno == EWOULDBLOCK ? 0
+                                : al_error_set (err, errno, "sandbox `%s`: lock " TRASH_LOCK, s->name);
   cleanup_dir DIR *d = fdopendir (openat (s->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (d == NULL)
     return al_error_set (err, errno, "sandbox `%s`: read the store", s->name);
@@ -580,7 +622,8 @@ al_snap_gc (struct al_snap *s, struct al_error *err)
   int r = lock_and_repair (s, err);
   if (r < 0)
     return r;
-  return unlock (s, empty_trash (s, err));
+  unlock (s, 0);
+  return empty_trash (s, err);
 }
 
 /* ------------------------------------------------------------- open */
@@ -650,7 +693,10 @@ al_snap_open (const char *dir, struct al_snap **ret, struct al_error *err)
     }
   int r = lock_and_repair (s, err);
   if (r == 0)
-    r = unlock (s, empty_trash (s, err));
+    {
+      unlock (s, 0);
+      r = empty_trash (s, err);
+    }
   if (r < 0)
     {
       al_snap_close (s);
@@ -977,6 +1023,19 @@ fail:
   return unlock (s, r);
 }
 
+/* What a rollback dropped, once meta.json no longer names it: the old
+ * writable state and the snapshots after the tag.  Renames only:
+ * al_snap_gc() deletes. */
+static int
+trash_rolled_back (struct al_snap *s, const char *old, size_t keep, size_t n_old,
+                   struct al_error *err)
+{
+  int r = to_trash (s, old, err);
+  for (size_t i = keep; r == 0 && i < n_old; i++)
+    r = to_trash (s, s->snaps[i].state, err);
+  return r;
+}
+
 int
 al_snap_rollback (struct al_snap *s, const char *tag, bool to_base, struct al_error *err)
 {
@@ -993,8 +1052,44 @@ al_snap_rollback (struct al_snap *s, const char *tag, bool to_base, struct al_er
     }
   char fresh[STATE_MAX], old[STATE_MAX];
   state_name (s->next++, fresh);
-  r = s->ops->new_state (s->fd, s->base, fresh, keep ? s->snaps[keep - 1].state : NULL, s->uid,
-                         s->gid, err);
+  const char *from = keep ? s->snaps[keep - 1].state : NULL;
+  /* Where making the state commits the filesystem (btrfs: a snapshot
+   * commits its transaction, and with it every rename before it) and is
+   * one atomic step (a snapshot, not an empty subvolume filled after),
+   * meta.json goes first, without the directory's fsync: the state's
+   * commit makes the rename durable.  Killed in between, the store names
+   * a state not made yet, which the next open makes (ensure_current). */
+  if (s->ops->new_state_commits && (from != NULL || s->base != NULL))
+    {
+      size_t n_old = s->n;
+      memcpy (old, s->current, sizeof old);
+      memcpy (s->current, fresh, sizeof s->current);
+      s->n = keep;
+      if ((r = save_meta_sync (s, s->fd, false, err)) < 0)
+        {
+          al_error_wrap (err, "sandbox `%s`: roll back", s->name);
+          reload_meta (s);
+          return unlock (s, r);
+        }
+      al_snap_crash ("rollback-meta-saved");
+      r = s->ops->new_state (s->fd, s->base, fresh, from, s->uid, s->gid, err);
+      if (r < 0)
+        {
+          /* Back to the old state (or, failing that, the next open makes
+           * the new one). */
+          al_error_wrap (err, "sandbox `%s`: roll back", s->name);
+          struct al_error scratch = { 0 };
+          memcpy (s->current, old, sizeof s->current);
+          s->n = n_old;
+          save_meta (s, &scratch);
+          reload_meta (s);
+          trash_unreferenced (s, &scratch);
+          return unlock (s, r);
+        }
+      al_snap_crash ("rollback-state-made");
+      return unlock (s, trash_rolled_back (s, old, keep, n_old, err));
+    }
+  r = s->ops->new_state (s->fd, s->base, fresh, from, s->uid, s->gid, err);
   if (r < 0)
     {
       al_error_wrap (err, "sandbox `%s`: roll back", s->name);
@@ -1016,13 +1111,7 @@ al_snap_rollback (struct al_snap *s, const char *tag, bool to_base, struct al_er
       trash_unreferenced (s, &scratch);
       return unlock (s, r);
     }
-  /* Renames only: al_snap_gc() deletes. */
-  if ((r = to_trash (s, old, err)) < 0)
-    return unlock (s, r);
-  for (size_t i = keep; i < n_old; i++)
-    if ((r = to_trash (s, s->snaps[i].state, err)) < 0)
-      return unlock (s, r);
-  return unlock (s, 0);
+  return unlock (s, trash_rolled_back (s, old, keep, n_old, err));
 }
 
 int

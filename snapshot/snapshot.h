@@ -155,7 +155,9 @@ int al_snap_clone (struct al_snap *s, const char *dir, struct al_snap **ret, str
 int al_snap_destroy (struct al_snap *s, struct al_error *err);
 
 /* Delete what rollbacks and deletes left in the trash (al_snap_open does
- * it too; snapshot, rollback and delete never wait for it). */
+ * it too; snapshot, rollback and delete never wait for it).  Without the
+ * store's lock, one process at a time: while another empties it, this
+ * returns at once, leaving the work to it. */
 int al_snap_gc (struct al_snap *s, struct al_error *err);
 
 /* Disk bytes the store uses beyond its base (best effort). */

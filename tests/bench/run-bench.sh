@@ -576,6 +576,32 @@ if has_section rollback; then
     "$tmp/rollback" | tee "$tmp/rollback.out" || die "bench-rollback failed"
   target "rollback_overlay<=10ms" "$(grep -q '^target overlay.*: met' "$tmp/rollback.out" && echo true || echo false)"
   target "rollback_btrfs<=1.2x_ioctl" "$(grep -q '^target btrfs.*: met' "$tmp/rollback.out" && echo true || echo false)"
+
+  # The whole command, as a user waits for it: `airlock sandbox rollback`
+  # of a named sandbox (overlay on $tmp) after N files were written in it;
+  # the deletion of what it dropped happens after it returns.
+  echo
+  echo "airlock sandbox rollback, the whole command (overlay store on $(stat -f -c %T "$tmp"); median of 5)"
+  cli="$tmp/cli-root"
+  "$AIRLOCK" --root "$cli" sandbox create rbbench >/dev/null || die "sandbox create failed"
+  "$AIRLOCK" --root "$cli" sandbox snapshot rbbench s0 >/dev/null || die "sandbox snapshot failed"
+  for n in 10 $RB_FILES; do
+    times=''
+    for _ in 1 2 3 4 5; do
+      "$AIRLOCK" --root "$cli" sandbox exec rbbench -- /bin/sh -c \
+        "mkdir -p /many && cd /many && i=0; while [ \$i -lt $n ]; do : > f\$i; i=\$((i+1)); done" \
+        || die "sandbox exec failed"
+      sync
+      t0=$(date +%s%N)
+      "$AIRLOCK" --root "$cli" sandbox rollback rbbench s0 || die "sandbox rollback failed"
+      t1=$(date +%s%N)
+      times="$times $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')"
+      # Let the background deletion finish before the next sample.
+      for _ in $(seq 600); do ls "$cli/~named/rbbench/store" | grep -q '^trash-' || break; sleep 0.05; done
+    done
+    printf '  %6d files changed: %8.2f ms\n' "$n" "$(echo "$times" | median)"
+  done
+  "$AIRLOCK" --root "$cli" sandbox destroy rbbench || die "sandbox destroy failed"
 fi
 
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$missed" = 1 ]; then

@@ -938,3 +938,33 @@ Test (named, init_keeper_killed_and_clone)
   cr_assert_str_eq (status, "running", "the clone's init died with the source's keeper");
   free (status);
 }
+
+/* `sandbox rollback` returns once the dropped changes are renamed away;
+ * a process of its own deletes them afterwards, with no other command
+ * needed. */
+Test (named, rollback_empties_the_trash_in_the_background)
+{
+  create ("bg");
+  struct h_result r;
+  sbx (&r, 0, ARGS ("snapshot", "bg", "s0"));
+  h_result_free (&r);
+  free (sh ("bg", "mkdir /many && cd /many && i=0; while [ $i -lt 2000 ]; do : > f$i; i=$((i+1)); done"));
+  sbx (&r, 0, ARGS ("rollback", "bg", "s0"));
+  h_result_free (&r);
+  char store[PATH_MAX + 32];
+  snprintf (store, sizeof store, "%s/~named/bg/store", sb.root);
+  bool trash = true;
+  for (int i = 0; i < 300 && trash; i++)
+    {
+      trash = false;
+      DIR *d = opendir (store);
+      for (struct dirent *e; d && (e = readdir (d)) != NULL;)
+        trash |= strncmp (e->d_name, "trash-", 6) == 0;
+      if (d)
+        closedir (d);
+      if (trash)
+        usleep (100 * 1000);
+    }
+  cr_assert_not (trash, "the trash of the rollback is still there after 30 s");
+  expect_sh ("bg", "[ -e /many ] && echo there || echo gone", "gone\n");
+}

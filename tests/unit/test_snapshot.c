@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <sys/file.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -521,8 +522,10 @@ Test (snapshot, mount_after_unshare)
   free (image);
 }
 
+/* Entries of dir not starting with '.' (with prefix: those starting
+ * with it). */
 static size_t
-count_entries (const char *dir)
+count_prefixed (const char *dir, const char *prefix)
 {
   DIR *d = opendir (dir);
   if (d == NULL)
@@ -530,9 +533,15 @@ count_entries (const char *dir)
   size_t n = 0;
   struct dirent *e;
   while ((e = readdir (d)) != NULL)
-    n += e->d_name[0] != '.';
+    n += prefix ? strncmp (e->d_name, prefix, strlen (prefix)) == 0 : e->d_name[0] != '.';
   closedir (d);
   return n;
+}
+
+static size_t
+count_entries (const char *dir)
+{
+  return count_prefixed (dir, NULL);
 }
 
 /* Rollback renames; deleting the changes is al_snap_gc's. */
@@ -572,6 +581,74 @@ Test (snapshot, rollback_leaves_deletion_to_gc)
     cr_assert (strncmp (e->d_name, "trash-", 6) != 0, "gc left %s", e->d_name);
   closedir (d);
   al_snap_close (s);
+  free (store);
+  free (image);
+}
+
+static bool
+has_trash (const char *store)
+{
+  return count_prefixed (store, "trash-") > 0;
+}
+
+/* One emptier at a time, outside the store's lock: while another process
+ * holds trash.lock (`sandbox rollback`'s background deleter), an open
+ * neither waits nor deletes; once it is free, gc empties the trash. */
+Test (snapshot, trash_is_emptied_by_one_process_at_a_time)
+{
+  char *image = snap_path (area, "image");
+  snap_make_image (image);
+  struct al_snap *s = snap_create (area, "store", image, AL_SNAP_OVERLAY);
+  char *mnt = snap_mount (s, area);
+  snap_writef (mnt, "f", "changed");
+  snap_umount (mnt);
+  snap_do_rollback (s, NULL, true);
+  al_snap_close (s);
+  char *store = snap_path (area, "store");
+  cr_assert (has_trash (store), "no trash after a rollback");
+
+  char lock_path[PATH_MAX];
+  snprintf (lock_path, sizeof lock_path, "%s/trash.lock", store);
+  int held[2], go[2];
+  cr_assert_eq (pipe (held), 0);
+  cr_assert_eq (pipe (go), 0);
+  pid_t holder = fork ();
+  cr_assert_geq (holder, 0);
+  if (holder == 0)
+    {
+      int fd = open (lock_path, O_RDWR | O_CREAT, 0600);
+      if (fd < 0 || flock (fd, LOCK_EX) < 0 || write (held[1], "x", 1) != 1)
+        _exit (1);
+      char c;
+      close (go[1]);
+      (void) !read (go[0], &c, 1); /* until the parent says (or is gone) */
+      _exit (0);
+    }
+  close (held[1]);
+  close (go[0]);
+  char c;
+  cr_assert_eq (read (held[0], &c, 1), 1, "the holder never took the lock");
+  s = snap_open (area, "store");
+  cr_assert (has_trash (store), "an open emptied the trash while another process held it");
+  struct al_error err = { 0 };
+  snap_ok (al_snap_gc (s, &err), &err, "gc while busy");
+  cr_assert (has_trash (store), "gc emptied the trash while another process held it");
+  cr_assert_eq (write (go[1], "x", 1), 1);
+  int st;
+  cr_assert_eq (waitpid (holder, &st, 0), holder);
+  cr_assert (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+  snap_ok (al_snap_gc (s, &err), &err, "gc");
+  cr_assert_not (has_trash (store), "gc left the trash");
+  /* trash.lock itself is the store's, never trashed. */
+  al_snap_close (s);
+  s = snap_open (area, "store");
+  cr_assert_eq (access (lock_path, F_OK), 0, "trash.lock was removed");
+  mnt = snap_mount (s, area);
+  cr_assert (!snap_exists (mnt, "trash.lock"));
+  snap_umount (mnt);
+  al_snap_close (s);
+  close (held[0]);
+  close (go[1]);
   free (store);
   free (image);
 }
