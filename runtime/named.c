@@ -403,6 +403,18 @@ init_alive (const struct al_named *n, char *id, size_t size)
   return alive;
 }
 
+/* A detached process's fds 0..2: /dev/null, then out (a file appended
+ * to; NULL: /dev/null too). */
+static int
+detached_stdio (const char *out)
+{
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  int fd = out ? open (out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600) : null;
+  if (null < 0 || fd < 0 || dup2 (null, 0) < 0 || dup2 (fd, 1) < 0 || dup2 (fd, 2) < 0)
+    return -errno;
+  return 0;
+}
+
 struct keeper
 {
   int notify_fd; /* to start_init: one 0 byte once the init runs, else why not */
@@ -445,10 +457,8 @@ keeper (struct al_named *n, const char *id, int notify_fd)
       dprintf (notify_fd, "--root `%s`: %s", n->root, e.msg[0] ? e.msg : strerror (errno));
       _exit (AL_SANDBOX_EXIT_FAILURE);
     }
-  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   snprintf (path, sizeof path, "%s/" INIT_LOG, n->dir);
-  int out = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (null < 0 || out < 0 || dup2 (null, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
+  if (detached_stdio (path) < 0)
     {
       dprintf (notify_fd, "open `%s`: %s", path, strerror (errno));
       _exit (AL_SANDBOX_EXIT_FAILURE);
@@ -461,7 +471,8 @@ keeper (struct al_named *n, const char *id, int notify_fd)
   size_t i;
   json_t *v;
   json_array_foreach (a, i, v)
-    argv[i] = (char *) json_string_value (v);
+    if (argv)
+      argv[i] = (char *) json_string_value (v);
   snprintf (path, sizeof path, "%s/" INIT_RESULT, n->dir);
   if (argv && al_named_load_opts (n, &o, &e) == 0)
     {
@@ -729,42 +740,30 @@ al_named_create (const struct al_named_create_opts *o, struct al_error *err)
 static int
 check_join_opts (struct al_named *n, const struct al_sandbox_opts *o, struct al_error *err)
 {
-  struct al_sandbox_opts b = { 0 };
-  int r = al_named_load_opts (n, &b, err);
+  static const struct
+  {
+    const char *key, *option;
+  } shared[] = {
+    { "rootfs", "--rootfs" },   { "binds", "--bind" },        { "tmpfs", "--tmpfs" },
+    { "read_only", "--read-only" }, { "network", "--network" }, { "memory", "--memory" },
+    { "memory_swap", "--memory-swap" }, { "pids", "--pids" }, { "cpus_milli", "--cpus" },
+    { "disk", "--disk" },
+  };
+  json_t *now = opts_to_json (o), *was = json_object_get (n->meta, "options");
   const char *which = NULL;
-  if (r == 0)
-    which = (o->rootfs != b.rootfs
-             && (!o->rootfs || !b.rootfs || strcmp (o->rootfs, b.rootfs) != 0))
-                ? "--rootfs"
-            : o->n_binds != b.n_binds           ? "--bind"
-            : o->n_tmpfs != b.n_tmpfs           ? "--tmpfs"
-            : o->read_only != b.read_only       ? "--read-only"
-            : o->network != b.network           ? "--network"
-            : o->memory != b.memory             ? "--memory"
-            : o->memory_swap != b.memory_swap   ? "--memory-swap"
-            : o->pids != b.pids                 ? "--pids"
-            : o->cpus_milli != b.cpus_milli     ? "--cpus"
-            : o->disk != b.disk                 ? "--disk"
-                                                : NULL;
-  for (size_t i = 0; i < b.n_binds; i++)
+  for (size_t i = 0; which == NULL && i < sizeof shared / sizeof shared[0]; i++)
     {
-      free (b.binds[i].src);
-      free (b.binds[i].dst);
+      json_t *x = json_object_get (now, shared[i].key), *y = json_object_get (was, shared[i].key);
+      if ((x || y) && !json_equal (x, y))
+        which = shared[i].option;
     }
-  for (size_t i = 0; i < b.n_tmpfs; i++)
-    free (b.tmpfs[i].dst);
-  for (size_t i = 0; i < b.n_cap_add; i++)
-    free ((char *) b.cap_add[i]);
-  free (b.binds);
-  free (b.tmpfs);
-  free (b.env);
-  free (b.cap_add);
-  if (r == 0 && which)
-    r = al_error_reason (err, EINVAL,
-                         "sandbox `%s`: %s: its init is running, and an exec shares its root, "
-                         "network and limits",
-                         n->name, which);
-  return r;
+  json_decref (now);
+  if (which)
+    return al_error_reason (err, EINVAL,
+                            "sandbox `%s`: %s: its init is running, and an exec shares its root, "
+                            "network and limits",
+                            n->name, which);
+  return 0;
 }
 
 /* Wait for the lock, then either join the init (shared) or have the
@@ -922,9 +921,8 @@ empty_trash_in_background (const struct al_named *n)
     _exit (0);
   struct al_error e = { 0 };
   char store[PATH_MAX];
-  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (null, 2) < 0
-      || al_close_fds_from (3, NULL, 0, &e) < 0 || realpath (n->store, store) == NULL
+  if (detached_stdio (NULL) < 0 || al_close_fds_from (3, NULL, 0, &e) < 0
+      || realpath (n->store, store) == NULL
       || chdir ("/") < 0)
     _exit (1);
   struct al_snap *s = NULL;

@@ -858,6 +858,23 @@ block_forwarded (sigset_t *old)
   sigprocmask (SIG_BLOCK, &fwd, old);
 }
 
+/* What a run and a join start with: the limits as recorded, the start
+ * time, the id (run->id, "" if none could be made) and the seccomp
+ * filter.  On failure err says why, for failed (). */
+static int
+begin (struct run *run, struct al_result_limits *limits, struct timespec *start,
+       scmp_filter_ctx *filter, struct al_error *err)
+{
+  const struct al_sandbox_opts *o = run->o;
+  fill_limits (o, limits);
+  clock_gettime (CLOCK_REALTIME, start);
+  if (o->id)
+    snprintf (run->id, sizeof run->id, "%s", o->id);
+  else if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, run->id, sizeof run->id, err) < 0)
+    return -1;
+  return compile_seccomp (o, filter, err);
+}
+
 /* The run is over: its record, the summary, and the exit code. */
 static int
 finish (const struct al_sandbox_opts *o, struct al_supervise_result *r, struct al_error *err)
@@ -880,18 +897,10 @@ al_sandbox_run (const struct al_sandbox_opts *o, struct al_error *err)
 {
   struct run run = { .o = o, .slot_fd = -1, .report_fd = -1 };
   struct al_result_limits limits;
-  fill_limits (o, &limits);
   struct timespec start;
-  clock_gettime (CLOCK_REALTIME, &start);
-
-  if (o->id)
-    snprintf (run.id, sizeof run.id, "%s", o->id);
-  else if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, run.id, sizeof run.id, err) < 0)
-    return failed (o, NULL, &limits, &start, err);
-
   cleanup_seccomp scmp_filter_ctx filter = NULL;
-  if (compile_seccomp (o, &filter, err) < 0)
-    return failed (o, run.id, &limits, &start, err);
+  if (begin (&run, &limits, &start, &filter, err) < 0)
+    return failed (o, run.id[0] ? run.id : NULL, &limits, &start, err);
   if (o->rootfs)
     {
       struct stat sb;
@@ -1085,20 +1094,13 @@ al_sandbox_join (const struct al_sandbox_opts *o, const char *target, struct al_
   struct run run = { .o = o, .slot_fd = -1, .report_fd = -1, .uid_base = o->uid_base };
   struct join j = { .o = o, .target = target };
   struct al_result_limits limits;
-  fill_limits (o, &limits);
   struct timespec start;
-  clock_gettime (CLOCK_REALTIME, &start);
-  if (o->id)
-    snprintf (run.id, sizeof run.id, "%s", o->id);
-  else if (al_sandbox_random_id (AL_SANDBOX_ID_PREFIX, run.id, sizeof run.id, err) < 0)
-    return failed (o, NULL, &limits, &start, err);
-
   cleanup_seccomp scmp_filter_ctx filter = NULL;
   struct al_config *config = NULL;
   struct al_state *st = NULL;
   struct al_cgroup_host *host = NULL;
-  if (compile_seccomp (o, &filter, err) < 0 || build_config (&run, &config, err) < 0)
-    return failed (o, run.id, &limits, &start, err);
+  if (begin (&run, &limits, &start, &filter, err) < 0 || build_config (&run, &config, err) < 0)
+    return failed (o, run.id[0] ? run.id : NULL, &limits, &start, err);
   struct al_error e = { 0 };
   if (al_state_load (o->root, target, &st, &e) == 0
       && al_container_open_cgroup (st, o->log, &host, &j.cg, &e) == 0 && j.cg)
