@@ -2594,6 +2594,10 @@ al_cgroup_usage (const struct al_cgroup *cg, bool memory, struct al_cgroup_stats
     {
       r = al_cg_read_u64 (cg->fd[idx], "pids.current", &st->pids_current, err);
       st->has_pids = r == 0;
+      /* The kernel's own high-water mark, where it keeps one (6.1 has
+       * pids.peak on v1, v2 got it later): exact, unlike samples. */
+      if (r == 0 && memory)
+        st->pids_peak = read_opt_u64 (cg->fd[idx], "pids.peak", &st->has_pids_peak);
     }
   idx = h->where[AL_CG_CPUACCT];
   if (r == 0 && idx >= 0 && cg->fd[idx] >= 0)

@@ -248,6 +248,8 @@ struct al_cgroup_stats
   bool has_pids;
   uint64_t pids_current;
   uint64_t pids_limit; /* UINT64_MAX when unlimited */
+  bool has_pids_peak;  /* al_cgroup_usage with memory, where pids.peak exists */
+  uint64_t pids_peak;
 
   bool has_cpu;
   uint64_t cpu_usage_ns; /* total CPU time */
@@ -293,7 +295,8 @@ int al_cgroup_stats (const struct al_cgroup *cg, struct al_cgroup_stats *ret_sta
                      struct al_error *err);
 
 /* Just CPU time and pids.current (one file each), for polling; with memory
- * also the memory peak and the OOM-kill count.  The rest of *st is zero. */
+ * also the memory peak, the OOM-kill count and pids.peak (where the kernel
+ * has it).  The rest of *st is zero. */
 int al_cgroup_usage (const struct al_cgroup *cg, bool memory, struct al_cgroup_stats *st,
                      struct al_error *err);
 

@@ -721,6 +721,8 @@ after_exit (void *data, struct al_supervise_result *r)
       /* Sampled every poll; the program itself was one. */
       r->has_pids_peak = true;
       r->pids_peak = run->pids_peak > st.pids_current ? run->pids_peak : st.pids_current;
+      if (st.has_pids_peak && st.pids_peak > r->pids_peak)
+        r->pids_peak = st.pids_peak;
       if (r->pids_peak == 0)
         r->pids_peak = 1;
     }
