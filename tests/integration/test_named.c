@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -569,6 +570,19 @@ Test (named, sigkill_during_commit)
       kill (child, SIGKILL); /* our own child, by its pid */
       int st;
       waitpid (child, &st, 0);
+      /* Its commit's view process dies of PDEATHSIG a moment later (on a
+       * slow machine, a while): until then it holds the sandbox's lock,
+       * and gc leaves a sandbox in use alone.  The next command is the
+       * one after it is gone. */
+      char lock_path[PATH_MAX + 32];
+      snprintf (lock_path, sizeof lock_path, "%s/~named/big/lock", sb.root);
+      int lfd = open (lock_path, O_RDWR | O_CLOEXEC);
+      cr_assert_geq (lfd, 0, "%s: %s", lock_path, strerror (errno));
+      bool free_now = false;
+      for (int i = 0; i < 200 && !(free_now = flock (lfd, LOCK_EX | LOCK_NB) == 0); i++)
+        usleep (50 * 1000);
+      close (lfd);
+      cr_assert (free_now, "the killed commit's processes still hold the sandbox after 10 s");
       struct h_result r;
       sbx (&r, 0, ARGS ("gc"));
       h_result_free (&r);
